@@ -1,0 +1,141 @@
+/*
+ * The PKCS#11 layer.  One struct hsm_ctx per <Repository>: the module is
+ * loaded with dlopen, the token found by label, the user logged in with the
+ * PIN.  Sessions are per thread (created on first use by each thread), so
+ * any thread may call hsm_sign().  Keys are located by CKA_ID, given and
+ * shown as lower-case hex, as OpenDNSSEC does.
+ *
+ * After fork() a child must not use its parent's context: it calls
+ * hsm_ctx_open() again (PKCS#11 v2.40 §5.4: a child process must call
+ * C_Initialize).  The signer's worker processes rely on this.
+ *
+ * Every PKCS#11 failure is reported with the function and the CKR_ name
+ * ("C_Sign: CKR_DEVICE_ERROR") in the struct tdm_err, and TDM_EHSM.
+ */
+#ifndef TDM_HSM_H
+#define TDM_HSM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+/* DNSSEC algorithm numbers (RFC 8624) Tandem can generate and sign with. */
+enum {
+	HSM_ALG_RSASHA256 = 8,
+	HSM_ALG_RSASHA512 = 10,
+	HSM_ALG_ECDSAP256SHA256 = 13,
+	HSM_ALG_ECDSAP384SHA384 = 14,
+	HSM_ALG_ED25519 = 15,
+};
+
+/* The largest signature any supported algorithm makes (RSA-4096). */
+#define HSM_MAX_SIG_LEN 512
+
+struct hsm_ctx;
+struct hsm_key;
+
+/**
+ * Load `module_path`, find the token labelled `token_label`, log in with
+ * `pin` (NULL: the environment variable TANDEM_PIN_<NAME>, else fail).
+ * @param out caller closes with hsm_ctx_close().
+ * @return 0, TDM_EHSM, TDM_ENOENT (no such token or module).
+ */
+int hsm_ctx_open(struct hsm_ctx **out, const char *repo_name,
+		 const char *module_path, const char *token_label,
+		 const char *pin, struct tdm_err *err);
+
+/** Log out, close every session, C_Finalize, unload.  Frees ctx and its keys. */
+void hsm_ctx_close(struct hsm_ctx *ctx);
+
+/** The repository name given to hsm_ctx_open(). */
+const char *hsm_ctx_name(const struct hsm_ctx *ctx);
+
+/** Does the token have the mechanisms to generate and sign with `algorithm`? */
+bool hsm_algorithm_supported(struct hsm_ctx *ctx, uint8_t algorithm);
+
+/** Options of hsm_key_generate(). */
+struct hsm_keygen {
+	uint8_t algorithm;   /* HSM_ALG_* */
+	unsigned bits;       /* RSA modulus size; ignored for EC/EdDSA */
+	bool session;        /* true: session object (gone when the ctx closes) */
+	bool extractable;    /* CKA_EXTRACTABLE, needed to wrap it (key custody) */
+	const char *label;   /* CKA_LABEL, NULL = the CKA_ID */
+};
+
+/**
+ * Generate a key pair; CKA_ID is 16 random bytes.
+ * @param out borrowed from ctx (freed by hsm_ctx_close or hsm_key_remove).
+ */
+int hsm_key_generate(struct hsm_ctx *ctx, const struct hsm_keygen *opts,
+		     struct hsm_key **out, struct tdm_err *err);
+
+/**
+ * Find the key pair whose CKA_ID is `cka_id_hex`.  Handles are cached, so a
+ * second lookup costs nothing.
+ * @param out borrowed from ctx.  @return 0, TDM_ENOKEY, TDM_EHSM.
+ */
+int hsm_key_find(struct hsm_ctx *ctx, const char *cka_id_hex,
+		 struct hsm_key **out, struct tdm_err *err);
+
+/** Destroy both halves of the key pair in the token.  Invalidates key. */
+int hsm_key_remove(struct hsm_ctx *ctx, struct hsm_key *key,
+		   struct tdm_err *err);
+
+/** One entry of hsm_key_list(). */
+struct hsm_key_info {
+	char cka_id[65];     /* hex */
+	char label[65];
+	uint8_t algorithm;   /* 0 if the key type maps to no DNSSEC algorithm */
+	unsigned bits;
+	bool has_private, has_public;
+};
+
+/**
+ * List the key pairs in the token.
+ * @param out caller frees with free().
+ */
+int hsm_key_list(struct hsm_ctx *ctx, struct hsm_key_info **out, size_t *n,
+		 struct tdm_err *err);
+
+/** The key's CKA_ID in hex (borrowed). */
+const char *hsm_key_id(const struct hsm_key *key);
+/** The key's DNSSEC algorithm. */
+uint8_t hsm_key_algorithm(const struct hsm_key *key);
+
+/**
+ * The DNSKEY RDATA (RFC 4034 §2.1) of the key's public half with `flags`.
+ * @param out caller frees with free().
+ */
+int hsm_key_dnskey_rdata(struct hsm_ctx *ctx, struct hsm_key *key,
+			 uint16_t flags, uint8_t **out, size_t *len,
+			 struct tdm_err *err);
+
+/** RFC 4034 Appendix B key tag of a DNSKEY RDATA. */
+uint16_t hsm_keytag(const uint8_t *dnskey_rdata, size_t len);
+
+/**
+ * DS RDATA (RFC 4034 §5.1) for `owner` (uncompressed wire form, any case:
+ * it is lower-cased here) and a DNSKEY RDATA.  digest_type 2 (SHA-256) or
+ * 4 (SHA-384).  @param out caller frees with free().
+ */
+int hsm_ds_rdata(const uint8_t *owner_wire, size_t owner_len,
+		 const uint8_t *dnskey_rdata, size_t dnskey_len,
+		 uint8_t digest_type, uint8_t **out, size_t *len,
+		 struct tdm_err *err);
+
+/**
+ * Sign `data` (RFC 4034 §3.1.8.1: RRSIG RDATA without the signature, then
+ * the canonical RRset) and write the signature in DNSSEC wire form into
+ * `sig` (room for HSM_MAX_SIG_LEN bytes).  The digest is computed here when
+ * the token lacks the combined mechanism (SoftHSM2 has no CKM_ECDSA_SHA256).
+ * Safe to call from several threads at once.
+ */
+int hsm_sign(struct hsm_ctx *ctx, struct hsm_key *key, const uint8_t *data,
+	     size_t len, uint8_t *sig, size_t *sig_len, struct tdm_err *err);
+
+/** Name of a CKR_ value ("CKR_PIN_INCORRECT"). */
+const char *hsm_ckr_name(unsigned long rv);
+
+#endif
