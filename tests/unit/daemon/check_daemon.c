@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 TCase *tcase_control(void);
+TCase *tcase_http(void);
 
 int main(void)
 {
@@ -10,6 +11,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 	suite_add_tcase(s, tcase_control());
+	suite_add_tcase(s, tcase_http());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
