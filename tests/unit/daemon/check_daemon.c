@@ -4,6 +4,7 @@
 
 TCase *tcase_control(void);
 TCase *tcase_http(void);
+TCase *tcase_process(void);
 
 int main(void)
 {
@@ -12,6 +13,7 @@ int main(void)
 	int failed;
 	suite_add_tcase(s, tcase_control());
 	suite_add_tcase(s, tcase_http());
+	suite_add_tcase(s, tcase_process());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
