@@ -1,6 +1,7 @@
 /*
  * Pid file and privilege drop (see process.h).
  */
+#define _GNU_SOURCE /* setresuid, setresgid */
 #include "daemon/process.h"
 
 #include <errno.h>
