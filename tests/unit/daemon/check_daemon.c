@@ -5,6 +5,7 @@
 TCase *tcase_control(void);
 TCase *tcase_http(void);
 TCase *tcase_process(void);
+TCase *tcase_control_server(void);
 
 int main(void)
 {
@@ -14,6 +15,7 @@ int main(void)
 	suite_add_tcase(s, tcase_control());
 	suite_add_tcase(s, tcase_http());
 	suite_add_tcase(s, tcase_process());
+	suite_add_tcase(s, tcase_control_server());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
