@@ -4,8 +4,8 @@
 #   size label kind status wall user sys rss_kib rrsigs made reused
 # kind: sign | resign0 (nothing changed) | resign1 (one A record changed)
 # Variables: json, date, machine, versions, seed, sizes_file (size<TAB>records),
-# ceil_file (keys<TAB>mode<TAB>status<TAB>rate; keys token|session,
-# mode 1t|2t|2p).
+# ceil_file (keys<TAB>mode<TAB>status<TAB>rate<TAB>tool; keys token|session,
+# mode 1t|2t|2p, tool tandem-hsmutil|p11speed).
 #
 # Ratios for Tandem (label tandem-signzone) per size:
 #   wall_vs[peer]   Tandem full-sign wall / peer wall (below 1: Tandem faster)
@@ -24,6 +24,7 @@ BEGIN {
 	while ((getline line < ceil_file) > 0) {
 		split(line, a, "\t")
 		if (a[3] == "ok") ceil[a[1] "," a[2]] = a[4] + 0
+		ceil_tool = a[5]
 		nceil++
 	}
 	ceiling = ""; ceiling_what = ""
@@ -64,7 +65,8 @@ END {
 			}
 			printf "}"; sep = ","
 		}
-		printf "\n  },\n  \"ceiling_reference\": %s,\n", ceiling == "" ? "null" : sprintf("%.0f", ceiling)
+		printf "\n  },\n  \"ceiling_tool\": %s,\n", nceil ? q(ceil_tool) : "null"
+		printf "  \"ceiling_reference\": %s,\n", ceiling == "" ? "null" : sprintf("%.0f", ceiling)
 		printf "  \"sizes\": ["
 		for (s = 1; s <= nsizes; s++) {
 			size = sizes[s]
@@ -102,7 +104,7 @@ END {
 	printf "tools: %s\n", versions
 	printf "zones: ECDSAP256SHA256 KSK+ZSK, NSEC3 0 iterations, no salt; generator seed %d\n", seed
 	if (nceil > 0) {
-		printf "\nPKCS#11 ceiling (SoftHSM2, P-256 C_Sign, tandem-hsmutil speed), signatures/s:\n"
+		printf "\nPKCS#11 ceiling (SoftHSM2, P-256 C_Sign, measured with %s), signatures/s:\n", ceil_tool == "p11speed" ? "bench/lib/p11speed.c" : "tandem-hsmutil speed"
 		printf "  %-8s %10s %10s %12s\n", "keys", "1 thread", "2 threads", "2 processes"
 		split("token session", ks, " "); split("1t 2t 2p", ms, " ")
 		for (i = 1; i <= 2; i++) {
