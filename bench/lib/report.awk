@@ -1,7 +1,10 @@
 # report.awk: turn sign-bench's results into a table (json=0) or JSON (json=1).
 #
 # Input (tab-separated, one line per run; see record() in bench/sign-bench):
-#   size label kind status wall user sys rss_kib rrsigs made reused
+#   size label kind status wall user sys rss_kib rrsigs made reused tree_kib procs
+# (tree_kib: sampled peak PSS summed over the command's processes, 0 when not
+# sampled; procs: most processes seen.  The memory used for B/name and the
+# Tandem ratio is max(rss_kib, tree_kib).)
 # kind: sign | resign0 (nothing changed) | resign1 (one A record changed)
 # Variables: json, date, machine, versions, seed, sizes_file (size<TAB>records),
 # ceil_file (keys<TAB>mode<TAB>status<TAB>rate<TAB>tool; keys token|session,
@@ -36,7 +39,8 @@ BEGIN {
 	nruns++
 	r_size[nruns] = $1; r_label[nruns] = $2; r_kind[nruns] = $3; r_status[nruns] = $4
 	r_wall[nruns] = $5 + 0; r_cpu[nruns] = $6 + $7; r_user[nruns] = $6 + 0; r_sys[nruns] = $7 + 0
-	r_rss[nruns] = $8 + 0; r_sigs[nruns] = $9 + 0; r_made[nruns] = $10; r_reused[nruns] = $11
+	r_rss[nruns] = ($12 + 0 > $8 + 0) ? $12 + 0 : $8 + 0; r_maxrss[nruns] = $8 + 0
+	r_tree[nruns] = $12 + 0; r_procs[nruns] = $13 + 0; r_sigs[nruns] = $9 + 0; r_made[nruns] = $10; r_reused[nruns] = $11
 	rate = ""
 	if ($4 == "ok" && $5 + 0 > 0) {
 		if ($3 != "sign" && $10 ~ /^[0-9]+$/) rate = $10 / $5
@@ -74,9 +78,9 @@ END {
 			sep = ""
 			for (i = 1; i <= nruns; i++) {
 				if (r_size[i] != size) continue
-				printf "%s\n        {\"signer\": %s, \"kind\": %s, \"status\": %s, \"wall_s\": %.2f, \"cpu_s\": %.2f, \"user_s\": %.2f, \"sys_s\": %.2f, \"rrsigs\": %d, \"rrsigs_per_s\": %s, \"signatures_made\": %s, \"signatures_reused\": %s, \"peak_rss_kib\": %d, \"rss_bytes_per_name\": %s}", \
+				printf "%s\n        {\"signer\": %s, \"kind\": %s, \"status\": %s, \"wall_s\": %.2f, \"cpu_s\": %.2f, \"user_s\": %.2f, \"sys_s\": %.2f, \"rrsigs\": %d, \"rrsigs_per_s\": %s, \"signatures_made\": %s, \"signatures_reused\": %s, \"peak_rss_kib\": %d, \"tree_pss_kib\": %s, \"processes\": %s, \"rss_bytes_per_name\": %s}", \
 					sep, q(r_label[i]), q(r_kind[i]), q(r_status[i]), r_wall[i], r_cpu[i], r_user[i], r_sys[i], r_sigs[i], num(r_rate[i], "%.0f"), \
-					num(r_made[i], "%d"), num(r_reused[i], "%d"), r_rss[i], r_status[i] == "ok" ? sprintf("%.0f", r_rss[i] * 1024 / size) : "null"
+					num(r_made[i], "%d"), num(r_reused[i], "%d"), r_maxrss[i], r_tree[i] ? r_tree[i] : "null", r_procs[i] ? r_procs[i] : "null", r_status[i] == "ok" ? sprintf("%.0f", r_rss[i] * 1024 / size) : "null"
 				sep = ","
 			}
 			printf "\n      ],\n      \"tandem_ratios\": {"
@@ -120,7 +124,7 @@ END {
 	for (s = 1; s <= nsizes; s++) {
 		size = sizes[s]
 		printf "\n%d names, %d records\n", size, records[size]
-		printf "  %-22s %-26s %7s %7s %8s %9s %8s %8s %9s %8s\n", "signer", "run", "wall s", "CPU s", "RRSIGs", "RRSIGs/s", "made", "reused", "RSS MiB", "B/name"
+		printf "  %-22s %-26s %7s %7s %8s %9s %8s %8s %9s %8s\n", "signer", "run", "wall s", "CPU s", "RRSIGs", "RRSIGs/s", "made", "reused", "mem MiB", "B/name"
 		for (i = 1; i <= nruns; i++) {
 			if (r_size[i] != size) continue
 			if (r_status[i] != "ok") {
@@ -129,7 +133,9 @@ END {
 			}
 			printf "  %-22s %-26s %7.2f %7.2f %8d %9s %8s %8s %9.0f %8.0f\n", r_label[i], kindname(r_kind[i]), r_wall[i], r_cpu[i], r_sigs[i], \
 				r_rate[i] == "" ? "-" : sprintf("%.0f", r_rate[i]), r_made[i], r_reused[i], r_rss[i] / 1024, r_rss[i] * 1024 / size
+			if (r_procs[i] > 1) printf "  %-22s %-26s (%d processes: mem = their summed peak PSS; largest one alone %.0f MiB)\n", "", "", r_procs[i], r_maxrss[i] / 1024
 		}
+		printf "  (mem: peak RSS from GNU time; B/name: mem in bytes per owner name)\n"
 		t = tw(size)
 		if (t == "") { printf "  (no Tandem full sign: no ratios)\n"; continue }
 		ti = okrun[size ",tandem-signzone,sign"]
@@ -142,7 +148,7 @@ END {
 			printf "    RRSIGs/s vs PKCS#11 ceiling:   %5.1f %%  (%.0f of %.0f/s, %s)\n", 100 * r_rate[ti] / ceiling, r_rate[ti], ceiling, ceiling_what
 		else
 			printf "    RRSIGs/s vs PKCS#11 ceiling:   not measured\n"
-		printf "    peak RSS per name:             %5.0f bytes (target 1024)\n", r_rss[ti] * 1024 / size
+		printf "    peak memory per name:          %5.0f bytes (target 1024)\n", r_rss[ti] * 1024 / size
 		r0 = okwall[size ",tandem-signzone,resign0"]; r1 = okwall[size ",tandem-signzone,resign1"]
 		if (r0 != "") printf "    re-sign, nothing changed:      %5.1f %% of the full sign\n", 100 * r0 / t
 		if (r1 != "") printf "    re-sign, one A changed:        %5.1f %% of the full sign\n", 100 * r1 / t
