@@ -101,8 +101,21 @@ int hsm_key_list(struct hsm_ctx *ctx, struct hsm_key_info **out, size_t *n,
 
 /** The key's CKA_ID in hex (borrowed). */
 const char *hsm_key_id(const struct hsm_key *key);
-/** The key's DNSSEC algorithm. */
+/**
+ * The key's DNSSEC algorithm.  A key found with hsm_key_find() reports 8
+ * for RSA, since the token cannot tell RSASHA256 from RSASHA512 keys: use
+ * hsm_key_set_algorithm() to sign with 10.
+ */
 uint8_t hsm_key_algorithm(const struct hsm_key *key);
+
+/**
+ * Sign with `key` as DNSSEC algorithm `algorithm` from now on (8 <-> 10 for
+ * RSA; for EC and EdDSA only the key's own algorithm fits).  Call it before
+ * the key is shared with signing threads: it changes the key in place.
+ * @return 0, TDM_EALGO (the key or the token cannot do it).
+ */
+int hsm_key_set_algorithm(struct hsm_ctx *ctx, struct hsm_key *key,
+			  uint8_t algorithm, struct tdm_err *err);
 
 /**
  * The DNSKEY RDATA (RFC 4034 §2.1) of the key's public half with `flags`.
@@ -137,5 +150,19 @@ int hsm_sign(struct hsm_ctx *ctx, struct hsm_key *key, const uint8_t *data,
 
 /** Name of a CKR_ value ("CKR_PIN_INCORRECT"). */
 const char *hsm_ckr_name(unsigned long rv);
+
+/*- TEST ONLY: fault injection --------------------------------------------*/
+
+/**
+ * TEST ONLY.  Contexts opened after this call sign through a wrapped
+ * CK_FUNCTION_LIST whose C_Sign returns `rv` (a CKR_ value, e.g.
+ * CKR_DEVICE_ERROR = 0x30) on its `nth` call (1-based, counted over every
+ * wrapped context of the process) and, if `persistent`, on every call after
+ * it.  The call counter restarts at each call of this function; nth == 0
+ * disarms (already wrapped contexts then sign normally).  The environment
+ * variable TANDEM_HSM_FAULT=C_Sign:N[:persistent] arms the same fault with
+ * CKR_DEVICE_ERROR at the first hsm_ctx_open() of the process.
+ */
+void hsm_test_fault_sign(unsigned long nth, bool persistent, unsigned long rv);
 
 #endif
