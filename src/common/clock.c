@@ -63,6 +63,14 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+static bool all_digits_n(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
 int tdm_time_parse(const char *s, int64_t *out)
 {
 	struct tm tm;
@@ -73,6 +81,11 @@ int tdm_time_parse(const char *s, int64_t *out)
 		return 0;
 	}
 	memset(&tm, 0, sizeof tm);
+	/* Fixed-width digits only: sscanf's %d would take signs and blanks. */
+	if (strlen(s) < 19 || !all_digits_n(s, 4) || !all_digits_n(s + 5, 2) ||
+	    !all_digits_n(s + 8, 2) || !all_digits_n(s + 11, 2) ||
+	    !all_digits_n(s + 14, 2) || !all_digits_n(s + 17, 2))
+		return TDM_EPARSE;
 	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
 		   &tm.tm_mday, &sep, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 7)
 		return TDM_EPARSE;
@@ -86,9 +99,20 @@ int tdm_time_parse(const char *s, int64_t *out)
 	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
 	    tm.tm_min > 59 || tm.tm_sec > 60)
 		return TDM_EPARSE;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = (int64_t)timegm(&tm);
+	{
+		/* timegm() normalises 2023-02-31 to March 3rd: refuse such dates. */
+		struct tm check;
+		time_t t;
+		int mday = tm.tm_mday, mon = tm.tm_mon - 1, sec = tm.tm_sec;
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		t = timegm(&tm);
+		/* A leap second (:60) may roll over into the next day. */
+		if (gmtime_r(&t, &check) == NULL ||
+		    (sec != 60 && (check.tm_mday != mday || check.tm_mon != mon)))
+			return TDM_EPARSE;
+		*out = (int64_t)t;
+	}
 	return 0;
 }
 

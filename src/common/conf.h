@@ -64,11 +64,12 @@ struct tdm_conf {
 	/* <Common> */
 	int log_verbosity;                /* <Logging><Verbosity>, default 3 */
 	char *syslog_facility;            /* <Logging><Syslog><Facility>, NULL = none */
+	char *log_file;                   /* <Logging><File><Filename>, NULL = none */
 	char *policy_file;                /* <PolicyFile> */
 	char *zonelist_file;              /* <ZoneListFile> */
 
 	/* <Enforcer> */
-	char *enforcer_user, *enforcer_group, *enforcer_chroot;
+	char *enforcer_user, *enforcer_group, *enforcer_chroot; /* <Privileges> */
 	char *datastore;                  /* <Datastore><SQLite> path (MySQL refused) */
 	bool manual_key_generation;
 	int64_t automatic_keygen_period;  /* seconds, default 1 year */
@@ -80,6 +81,7 @@ struct tdm_conf {
 
 	/* <Signer> */
 	char *signer_user, *signer_group;
+	char *signer_chroot;              /* <Signer><Privileges><Directory> */
 	char *signer_workdir;
 	char *signer_pid_file, *signer_socket;
 	int signer_worker_threads;
@@ -91,9 +93,37 @@ struct tdm_conf {
 	struct tdm_cluster_conf cluster;
 };
 
-/** Load and validate conf.xml.  @param out caller frees with tdm_conf_free(). */
+/*
+ * Defaults when an element is absent: Verbosity 3; WorkerThreads 4 (both
+ * sections); SignerThreads = the signer's WorkerThreads;
+ * AutomaticKeyGenerationPeriod one year; RolloverNotification off (-1);
+ * Listener <Interface> port 15354, no <Address> = both "0.0.0.0:port" and
+ * "[::]:port"; every path and command NULL (the consumer picks its own
+ * default).  <Cluster> defaults are filled in even when the section is
+ * absent: NodeId 1, DataDirectory LOCALSTATEDIR/lib/tandem, Listen
+ * 127.0.0.1:5400, ControlSocket LOCALSTATEDIR/run/tandem/control.sock,
+ * ElectionTimeout 1 s, Heartbeat 100 ms, Http off.
+ */
+
+/**
+ * Load and validate conf.xml.
+ * @param path file to read; also names it in messages.
+ * @param out on success a new struct the caller frees with tdm_conf_free().
+ * @param err one message on failure.
+ * @return 0; TDM_ENOENT/TDM_EIO (unreadable), TDM_EPARSE (not well-formed),
+ *         TDM_ESCHEMA (invalid, including values out of range).
+ */
 int tdm_conf_load(const char *path, struct tdm_conf **out, struct tdm_err *err);
+
+/** As tdm_conf_load() from `len` bytes in memory; `name` is used in messages. */
+int tdm_conf_load_buffer(const char *name, const void *buf, size_t len,
+			 struct tdm_conf **out, struct tdm_err *err);
+
+/** Free conf and everything it owns; NULL is allowed. */
 void tdm_conf_free(struct tdm_conf *conf);
+
+/** syslog(3) facility (LOG_LOCAL0 ...) for conf->syslog_facility; LOG_DAEMON if none. */
+int tdm_conf_syslog_facility(const struct tdm_conf *conf);
 
 /** The repository named `name`, or NULL.  Borrowed from conf. */
 const struct tdm_repository *tdm_conf_repository(const struct tdm_conf *conf,
@@ -157,9 +187,19 @@ struct tdm_signconf {
 	enum tdm_serial_policy serial;
 };
 
-/** Load and validate a signconf.  @param out caller frees with tdm_signconf_free(). */
+/**
+ * Load and validate a signconf (root <SignerConfiguration><Zone name="">).
+ * @param out on success a new struct the caller frees with tdm_signconf_free().
+ * @return 0, TDM_ENOENT/TDM_EIO, TDM_EPARSE or TDM_ESCHEMA with one message.
+ */
 int tdm_signconf_load(const char *path, struct tdm_signconf **out,
 		      struct tdm_err *err);
+
+/** As tdm_signconf_load() from memory; `name` is used in messages. */
+int tdm_signconf_load_buffer(const char *name, const void *buf, size_t len,
+			     struct tdm_signconf **out, struct tdm_err *err);
+
+/** Free sc and everything it owns; NULL is allowed. */
 void tdm_signconf_free(struct tdm_signconf *sc);
 
 /** "counter" etc. <-> enum; returns 0 or TDM_EPARSE. */

@@ -83,7 +83,8 @@ int tdm_duration_parse_ms(const char *text, int64_t *ms)
 		if ((int)(pos - order) <= last_rank)
 			return TDM_EPARSE;
 		last_rank = (int)(pos - order);
-		if (whole > (INT64_MAX - total) / unit)
+		/* total + whole * unit + frac_ms must stay within int64_t. */
+		if (whole > (INT64_MAX - total - frac_ms) / unit)
 			return TDM_ERANGE;
 		total += whole * unit + frac_ms;
 		any = true;
@@ -111,19 +112,35 @@ int tdm_duration_parse(const char *text, int64_t *seconds)
 
 void tdm_duration_format(int64_t seconds, char *buf, size_t len)
 {
-	int64_t d = seconds / TDM_SECONDS_PER_DAY, rest = seconds % TDM_SECONDS_PER_DAY;
-	int64_t h = rest / 3600, m = (rest % 3600) / 60, s = rest % 60;
+	/* Build in a local buffer so a short `buf` only truncates. */
+	char tmp[64];
 	size_t n = 0;
-	n += (size_t)snprintf(buf + n, len - n, "P");
-	if (d)
-		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, "%lldD", (long long)d);
-	if (h || m || s || seconds == 0) {
-		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, "T");
-		if (h)
-			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, "%lldH", (long long)h);
-		if (m)
-			n += (size_t)snprintf(buf + n, len > n ? len - n : 0, "%lldM", (long long)m);
-		if (s || seconds == 0)
-			snprintf(buf + n, len > n ? len - n : 0, "%lldS", (long long)s);
+	uint64_t u, d, rest, h, m, sec;
+	if (len == 0)
+		return;
+	if (seconds < 0) {
+		tmp[n++] = '-';
+		u = (uint64_t)0 - (uint64_t)seconds; /* INT64_MIN too */
+	} else {
+		u = (uint64_t)seconds;
 	}
+	d = u / TDM_SECONDS_PER_DAY;
+	rest = u % TDM_SECONDS_PER_DAY;
+	h = rest / 3600;
+	m = (rest % 3600) / 60;
+	sec = rest % 60;
+	tmp[n++] = 'P';
+	if (d)
+		n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%lluD", (unsigned long long)d);
+	if (h || m || sec || u == 0) {
+		tmp[n++] = 'T';
+		if (h)
+			n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%lluH", (unsigned long long)h);
+		if (m)
+			n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%lluM", (unsigned long long)m);
+		if (sec || u == 0)
+			n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%lluS", (unsigned long long)sec);
+	}
+	tmp[n] = '\0';
+	snprintf(buf, len, "%s", tmp);
 }

@@ -24,7 +24,10 @@ int tdm_duration_parse(const char *text, int64_t *seconds);
 /** Parse a duration into milliseconds; fractions of a second allowed. */
 int tdm_duration_parse_ms(const char *text, int64_t *ms);
 
-/** Format seconds as the shortest ISO 8601 duration using D, H, M, S ("P1DT2H"). */
+/**
+ * Format seconds as an ISO 8601 duration using D, H, M, S ("P1DT2H",
+ * "PT0S"; negative values get a leading '-'), truncated to fit len.
+ */
 void tdm_duration_format(int64_t seconds, char *buf, size_t len);
 
 #endif

@@ -1,0 +1,293 @@
+/*
+ * The signconf: one zone's signing parameters and keys, as OpenDNSSEC's
+ * enforcer writes them for its signer (root <SignerConfiguration>).
+ * Exports tdm_signconf_load(), tdm_signconf_load_buffer(),
+ * tdm_signconf_free() and the serial policy names.
+ *
+ * Conventions kept from OpenDNSSEC: the NSEC3 <Salt> is hex, and "-" or an
+ * empty element means no salt; a <Locator> is the key's CKA_ID in hex; an
+ * absent NSEC3 <TTL> means "use the SOA minimum" (RFC 5155 §5), stored -1.
+ */
+#include "common/conf.h"
+#include "common/xml.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const serial_names[] = {
+	[TDM_SERIAL_COUNTER] = "counter",
+	[TDM_SERIAL_DATECOUNTER] = "datecounter",
+	[TDM_SERIAL_UNIXTIME] = "unixtime",
+	[TDM_SERIAL_KEEP] = "keep",
+};
+
+int tdm_serial_policy_parse(const char *s, enum tdm_serial_policy *out)
+{
+	for (size_t i = 0; i < sizeof serial_names / sizeof serial_names[0]; i++) {
+		if (strcmp(s, serial_names[i]) == 0) {
+			*out = (enum tdm_serial_policy)i;
+			return 0;
+		}
+	}
+	return TDM_EPARSE;
+}
+
+const char *tdm_serial_policy_name(enum tdm_serial_policy p)
+{
+	if ((size_t)p < sizeof serial_names / sizeof serial_names[0])
+		return serial_names[p];
+	return "unknown";
+}
+
+/*- shared with kasp.c ------------------------------------------------------*/
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int tdm__hex_decode(const char *hex, uint8_t **out, size_t *len)
+{
+	size_t n = strlen(hex);
+	uint8_t *buf;
+	if (n % 2 != 0)
+		return TDM_EPARSE;
+	for (size_t i = 0; i < n; i++)
+		if (hexval(hex[i]) < 0)
+			return TDM_EPARSE;
+	*len = n / 2;
+	if (n == 0) {
+		*out = NULL;
+		return 0;
+	}
+	buf = tdm_malloc(n / 2);
+	for (size_t i = 0; i < n / 2; i++)
+		buf[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+	*out = buf;
+	return 0;
+}
+
+/*- private: sections -------------------------------------------------------*/
+
+static void read_signatures(struct tdm__xml_ctx *ctx, xmlNodePtr s,
+			    struct tdm_signconf *sc)
+{
+	static const char *const allowed[] = { "Resign", "Refresh", "Validity",
+		"Jitter", "InceptionOffset", "MaxZoneTTL", NULL };
+	static const char *const v_allowed[] = { "Default", "Denial", "Keyset", NULL };
+	xmlNodePtr v;
+	tdm__xml_allow(ctx, s, allowed);
+	sc->resign = tdm__xml_duration(ctx, s, "Resign", true, 0);
+	sc->refresh = tdm__xml_duration(ctx, s, "Refresh", true, 0);
+	v = tdm__xml_req(ctx, s, "Validity");
+	tdm__xml_allow(ctx, v, v_allowed);
+	sc->validity_default = tdm__xml_duration(ctx, v, "Default", true, 0);
+	sc->validity_denial = tdm__xml_duration(ctx, v, "Denial", true, 0);
+	sc->validity_keyset = tdm__xml_duration(ctx, v, "Keyset", false, 0);
+	sc->jitter = tdm__xml_duration(ctx, s, "Jitter", true, 0);
+	sc->inception_offset = tdm__xml_duration(ctx, s, "InceptionOffset", true, 0);
+	sc->max_zone_ttl = tdm__xml_duration(ctx, s, "MaxZoneTTL", false, 0);
+}
+
+static void read_denial(struct tdm__xml_ctx *ctx, xmlNodePtr d,
+			struct tdm_signconf *sc)
+{
+	static const char *const allowed[] = { "NSEC", "NSEC3", NULL };
+	static const char *const n3_allowed[] = { "TTL", "OptOut", "Resalt", "Hash", NULL };
+	static const char *const h_allowed[] = { "Algorithm", "Iterations", "Salt", NULL };
+	xmlNodePtr nsec, nsec3, hash, salt;
+	char *hex;
+	tdm__xml_allow(ctx, d, allowed);
+	nsec = tdm__xml_opt(ctx, d, "NSEC");
+	nsec3 = tdm__xml_opt(ctx, d, "NSEC3");
+	if (ctx->rc != 0)
+		return;
+	if ((nsec == NULL) == (nsec3 == NULL)) {
+		tdm__xml_fail(ctx, TDM_ESCHEMA, d, nsec ? "NSEC and NSEC3 both given"
+						       : "element NSEC or NSEC3 missing");
+		return;
+	}
+	if (nsec != NULL) {
+		tdm__xml_flag(ctx, d, "NSEC");
+		return;
+	}
+	sc->nsec3 = true;
+	tdm__xml_allow(ctx, nsec3, n3_allowed);
+	sc->nsec3_ttl = tdm__xml_duration(ctx, nsec3, "TTL", false, -1);
+	sc->nsec3_optout = tdm__xml_flag(ctx, nsec3, "OptOut");
+	(void)tdm__xml_duration(ctx, nsec3, "Resalt", false, 0); /* enforcer's business */
+	hash = tdm__xml_req(ctx, nsec3, "Hash");
+	tdm__xml_allow(ctx, hash, h_allowed);
+	sc->nsec3_algorithm = (uint8_t)tdm__xml_uint(ctx, hash, "Algorithm", true, 1, 255, 1);
+	sc->nsec3_iterations = (uint16_t)tdm__xml_uint(ctx, hash, "Iterations", true,
+						       0, 65535, 0);
+	salt = tdm__xml_req(ctx, hash, "Salt");
+	hex = tdm__xml_text(ctx, salt, true);
+	if (hex == NULL)
+		return;
+	if (strcmp(hex, "-") != 0 &&
+	    tdm__hex_decode(hex, &sc->nsec3_salt, &sc->nsec3_salt_len) != 0)
+		tdm__xml_fail(ctx, TDM_ESCHEMA, salt, "not a hex salt: \"%.40s\"", hex);
+	else if (sc->nsec3_salt_len > 255)
+		tdm__xml_fail(ctx, TDM_ESCHEMA, salt, "salt longer than 255 bytes");
+	free(hex);
+}
+
+static void read_key(struct tdm__xml_ctx *ctx, xmlNodePtr k, struct tdm_signconf_key *key)
+{
+	static const char *const allowed[] = { "Flags", "Algorithm", "Locator",
+		"ResourceRecord", "KSK", "ZSK", "Publish", "Deactivate", NULL };
+	xmlNodePtr loc;
+	tdm__xml_allow(ctx, k, allowed);
+	key->flags = (uint16_t)tdm__xml_uint(ctx, k, "Flags", true, 0, 65535, 0);
+	key->algorithm = (uint8_t)tdm__xml_uint(ctx, k, "Algorithm", true, 1, 255, 0);
+	loc = tdm__xml_opt(ctx, k, "Locator");
+	key->locator = tdm__xml_text(ctx, loc, false);
+	key->resource_record = tdm__xml_child_text(ctx, k, "ResourceRecord", false);
+	key->ksk = tdm__xml_flag(ctx, k, "KSK");
+	key->zsk = tdm__xml_flag(ctx, k, "ZSK");
+	key->publish = tdm__xml_flag(ctx, k, "Publish");
+	key->deactivate = tdm__xml_flag(ctx, k, "Deactivate");
+	if (ctx->rc != 0)
+		return;
+	if (key->locator != NULL) {
+		for (const char *p = key->locator; *p; p++) {
+			if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+			      (*p >= 'A' && *p <= 'F'))) {
+				tdm__xml_fail(ctx, TDM_ESCHEMA, loc, "not a hex CKA_ID: \"%.60s\"",
+					      key->locator);
+				return;
+			}
+		}
+	}
+	if (!(key->flags & 0x0100))
+		tdm__xml_fail(ctx, TDM_ESCHEMA, k,
+			      "Flags %u lack the Zone Key bit (256)", key->flags);
+	else if ((key->ksk || key->zsk) && key->locator == NULL)
+		tdm__xml_fail(ctx, TDM_ESCHEMA, k, "element Locator missing (a signing key "
+			      "needs its CKA_ID)");
+	else if (key->locator == NULL && key->resource_record == NULL)
+		tdm__xml_fail(ctx, TDM_ESCHEMA, k, "element Locator or ResourceRecord missing");
+}
+
+static void read_keys(struct tdm__xml_ctx *ctx, xmlNodePtr ks, struct tdm_signconf *sc)
+{
+	static const char *const allowed[] = { "TTL", "Key", "SignatureResourceRecord", NULL };
+	size_t nk, nr;
+	tdm__xml_allow(ctx, ks, allowed);
+	sc->dnskey_ttl = tdm__xml_duration(ctx, ks, "TTL", true, 0);
+	nk = tdm__xml_count(ks, "Key");
+	nr = tdm__xml_count(ks, "SignatureResourceRecord");
+	if (ctx->rc != 0)
+		return;
+	if (nk > 0)
+		sc->keys = tdm_calloc(nk, sizeof *sc->keys);
+	if (nr > 0)
+		sc->signature_rrs = tdm_calloc(nr, sizeof *sc->signature_rrs);
+	for (xmlNodePtr n = tdm__xml_first(ks); n && ctx->rc == 0; n = tdm__xml_next(n)) {
+		if (tdm__xml_is(n, "Key"))
+			read_key(ctx, n, &sc->keys[sc->n_keys++]);
+		else if (tdm__xml_is(n, "SignatureResourceRecord"))
+			sc->signature_rrs[sc->n_signature_rrs++] = tdm__xml_text(ctx, n, false);
+	}
+	/* A failed text read leaves a NULL slot; keep the count honest for free(). */
+}
+
+static void read_soa(struct tdm__xml_ctx *ctx, xmlNodePtr soa, struct tdm_signconf *sc)
+{
+	static const char *const allowed[] = { "TTL", "Minimum", "Serial", NULL };
+	xmlNodePtr sn;
+	char *s;
+	tdm__xml_allow(ctx, soa, allowed);
+	sc->soa_ttl = tdm__xml_duration(ctx, soa, "TTL", true, 0);
+	sc->soa_minimum = tdm__xml_duration(ctx, soa, "Minimum", true, 0);
+	sn = tdm__xml_req(ctx, soa, "Serial");
+	s = tdm__xml_text(ctx, sn, false);
+	if (s != NULL && tdm_serial_policy_parse(s, &sc->serial) != 0)
+		tdm__xml_fail(ctx, TDM_ESCHEMA, sn, "serial must be counter, datecounter, "
+			      "unixtime or keep, not \"%.40s\"", s);
+	free(s);
+}
+
+/*- public ------------------------------------------------------------------*/
+
+static int load(const char *name, const void *buf, size_t len,
+		struct tdm_signconf **out, struct tdm_err *err)
+{
+	static const char *const root_allowed[] = { "Zone", NULL };
+	static const char *const zone_allowed[] = { "Passthrough", "Signatures",
+		"Denial", "Keys", "SOA", NULL };
+	static const char *const zone_attrs[] = { "name", NULL };
+	struct tdm__xml_ctx ctx;
+	struct tdm_signconf *sc;
+	xmlDocPtr doc;
+	xmlNodePtr root, zone, node;
+	int rc;
+
+	rc = tdm__xml_open(name, buf, len, "SignerConfiguration", &doc, err);
+	if (rc != 0)
+		return rc;
+	root = xmlDocGetRootElement(doc);
+	sc = tdm_calloc(1, sizeof *sc);
+	sc->path = tdm_strdup(name);
+	sc->nsec3_ttl = -1;
+	tdm__xml_ctx_init(&ctx, name, err);
+	tdm__xml_allow(&ctx, root, root_allowed);
+	zone = tdm__xml_req(&ctx, root, "Zone");
+	tdm__xml_allow_attrs(&ctx, zone, zone_attrs);
+	sc->zone = tdm__xml_attr(&ctx, zone, "name", true);
+	tdm__xml_allow(&ctx, zone, zone_allowed);
+	sc->passthrough = tdm__xml_flag(&ctx, zone, "Passthrough");
+	if ((node = tdm__xml_req(&ctx, zone, "Signatures")) != NULL)
+		read_signatures(&ctx, node, sc);
+	if ((node = tdm__xml_req(&ctx, zone, "Denial")) != NULL)
+		read_denial(&ctx, node, sc);
+	if ((node = tdm__xml_req(&ctx, zone, "Keys")) != NULL)
+		read_keys(&ctx, node, sc);
+	if ((node = tdm__xml_req(&ctx, zone, "SOA")) != NULL)
+		read_soa(&ctx, node, sc);
+	rc = ctx.rc;
+	if (rc == 0)
+		rc = tdm__xml_validate(doc, name, "signconf.rng", err);
+	xmlFreeDoc(doc);
+	if (rc != 0) {
+		tdm_signconf_free(sc);
+		return rc;
+	}
+	*out = sc;
+	return 0;
+}
+
+int tdm_signconf_load(const char *path, struct tdm_signconf **out,
+		      struct tdm_err *err)
+{
+	return load(path, NULL, 0, out, err);
+}
+
+int tdm_signconf_load_buffer(const char *name, const void *buf, size_t len,
+			     struct tdm_signconf **out, struct tdm_err *err)
+{
+	return load(name, buf ? buf : "", len, out, err);
+}
+
+void tdm_signconf_free(struct tdm_signconf *sc)
+{
+	if (sc == NULL)
+		return;
+	for (size_t i = 0; i < sc->n_keys; i++) {
+		free(sc->keys[i].locator);
+		free(sc->keys[i].resource_record);
+	}
+	free(sc->keys);
+	tdm__strv_free(sc->signature_rrs, sc->n_signature_rrs);
+	free(sc->nsec3_salt);
+	free(sc->zone);
+	free(sc->path);
+	free(sc);
+}
