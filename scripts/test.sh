@@ -51,6 +51,9 @@ run_build() {
 	if [ ! -f "$dir/config.status" ] ||
 	   [ "$("$dir/config.status" --config 2>/dev/null | tr -d "'")" != "$args" ]; then
 		say "configure $dir/ $args"
+		# Objects built with other flags would not be rebuilt (make only
+		# sees that config.h is unchanged): start from clean.
+		[ -f "$dir/Makefile" ] && make -C "$dir" -s clean >/dev/null 2>&1
 		rm -f "$dir/config.cache"
 		if ! (cd "$dir" && "$here/configure" -q "$@"); then
 			summary+=("$dir: configure FAILED (see $dir/config.log)")
