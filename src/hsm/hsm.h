@@ -52,6 +52,22 @@ void hsm_ctx_close(struct hsm_ctx *ctx);
 /** The repository name given to hsm_ctx_open(). */
 const char *hsm_ctx_name(const struct hsm_ctx *ctx);
 
+/** What hsm_ctx_token_info() reports (blank-padded fields trimmed). */
+struct hsm_token_info {
+	unsigned long slot;
+	char label[33];
+	char manufacturer[33];
+	char model[17];
+	char serial[17];
+	char module[256];           /* the module path */
+	char module_description[33];/* CK_INFO.libraryDescription */
+	unsigned module_version_major, module_version_minor;
+};
+
+/** Describe the token and module of ctx (for `tandem-hsmutil info`). */
+int hsm_ctx_token_info(struct hsm_ctx *ctx, struct hsm_token_info *out,
+		       struct tdm_err *err);
+
 /** Does the token have the mechanisms to generate and sign with `algorithm`? */
 bool hsm_algorithm_supported(struct hsm_ctx *ctx, uint8_t algorithm);
 
@@ -147,6 +163,15 @@ int hsm_ds_rdata(const uint8_t *owner_wire, size_t owner_len,
  */
 int hsm_sign(struct hsm_ctx *ctx, struct hsm_key *key, const uint8_t *data,
 	     size_t len, uint8_t *sig, size_t *sig_len, struct tdm_err *err);
+
+/**
+ * Verify a signature in DNSSEC wire form over `data` with the public key of
+ * a DNSKEY RDATA, in software (OpenSSL): a self-check independent of the
+ * token.  @return 0 valid, TDM_EINVAL (does not verify), TDM_EALGO.
+ */
+int hsm_verify(const uint8_t *dnskey_rdata, size_t dnskey_len,
+	       const uint8_t *data, size_t len, const uint8_t *sig,
+	       size_t sig_len, struct tdm_err *err);
 
 /** Name of a CKR_ value ("CKR_PIN_INCORRECT"). */
 const char *hsm_ckr_name(unsigned long rv);

@@ -335,6 +335,48 @@ const char *hsm_ctx_name(const struct hsm_ctx *ctx)
 	return ctx->name;
 }
 
+static void copy_padded(char *dst, size_t cap, const CK_UTF8CHAR *src,
+			size_t n)
+{
+	while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == '\0'))
+		n--;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int hsm_ctx_token_info(struct hsm_ctx *ctx, struct hsm_token_info *out,
+		       struct tdm_err *err)
+{
+	CK_TOKEN_INFO ti;
+	CK_INFO mi;
+	CK_RV rv;
+
+	memset(out, 0, sizeof *out);
+	rv = ctx->p11->C_GetTokenInfo(ctx->slot, &ti);
+	if (rv == CKR_OK)
+		rv = ctx->p11->C_GetInfo(&mi);
+	if (rv != CKR_OK) {
+		hsm__fail(err, "C_GetTokenInfo", rv);
+		tdm_err_wrap(err, "repository %s", ctx->name);
+		return TDM_EHSM;
+	}
+	out->slot = ctx->slot;
+	copy_padded(out->label, sizeof out->label, ti.label, sizeof ti.label);
+	copy_padded(out->manufacturer, sizeof out->manufacturer,
+		    ti.manufacturerID, sizeof ti.manufacturerID);
+	copy_padded(out->model, sizeof out->model, ti.model, sizeof ti.model);
+	copy_padded(out->serial, sizeof out->serial, ti.serialNumber,
+		    sizeof ti.serialNumber);
+	copy_padded(out->module_description, sizeof out->module_description,
+		    mi.libraryDescription, sizeof mi.libraryDescription);
+	snprintf(out->module, sizeof out->module, "%s", ctx->mod->path);
+	out->module_version_major = mi.libraryVersion.major;
+	out->module_version_minor = mi.libraryVersion.minor;
+	return 0;
+}
+
 bool hsm_algorithm_supported(struct hsm_ctx *ctx, uint8_t algorithm)
 {
 	switch (algorithm) {
