@@ -75,18 +75,11 @@ cat >"$run/conf.xml" <<EOF
 </Configuration>
 EOF
 
-# generate ALG BITS: print the new key's CKA_ID (from --json).
+# generate ALG [BITS]: a key pair in the token; prints its CKA_ID
+# (tdm_keygen runs `tandem-hsmutil --json generate SoftHSM ALG BITS`).
 generate() {
-	local out
-	out=$("$hsmutil" -c "$run/conf.xml" --json generate SoftHSM "$@" 2>"$run/log/generate.err") || {
+	tdm_keygen "$run/conf.xml" "$@" 2>>"$run/log/generate.err" || {
 		cat "$run/log/generate.err" >&2; return 1; }
-	printf '%s\n' "$out" | /usr/bin/python3 -c '
-import json, sys
-o = json.load(sys.stdin)
-if isinstance(o, list): o = o[0]
-for k in ("cka_id", "id", "locator"):
-    if k in o: print(o[k]); break
-else: sys.exit("no CKA_ID in: %r" % o)'
 }
 
 declare -A KSK ZSK
