@@ -206,9 +206,226 @@ void tdm_signconf_free(struct tdm_signconf *sc);
 int tdm_serial_policy_parse(const char *s, enum tdm_serial_policy *out);
 const char *tdm_serial_policy_name(enum tdm_serial_policy p);
 
+/*- kasp.xml -------------------------------------------------------------*/
+
+enum tdm_key_role {
+	TDM_ROLE_KSK = 1,  /* signs the DNSKEY RRset; its DS is at the parent */
+	TDM_ROLE_ZSK = 2,  /* signs everything else */
+	TDM_ROLE_CSK = 3,  /* both */
+};
+
+/** "KSK", "ZSK", "CSK". */
+const char *tdm_key_role_name(enum tdm_key_role role);
+
 /*
- * kasp.xml (struct tdm_kasp, struct tdm_policy) and zonelist.xml
- * (struct tdm_zonelist) follow below; see their loaders.
+ * <KskRollType>, <ZskRollType>, <CskRollType>.  OpenDNSSEC's enforcer turns
+ * each into "minimize" bits: which records the rollover keeps to a single
+ * copy instead of doubling (see tdm_roll_type_minimize()).
  */
+enum tdm_roll_type {
+	TDM_ROLL_KSK_DOUBLE_RRSET,      /* minimize none */
+	TDM_ROLL_KSK_DOUBLE_DS,         /* minimize DNSKEY */
+	TDM_ROLL_KSK_DOUBLE_SIGNATURE,  /* minimize DS: the KSK default */
+	TDM_ROLL_ZSK_DOUBLE_SIGNATURE,  /* minimize none */
+	TDM_ROLL_ZSK_PRE_PUBLICATION,   /* minimize RRSIG: the ZSK default */
+	TDM_ROLL_ZSK_DOUBLE_RRSIG,      /* minimize DNSKEY */
+	TDM_ROLL_CSK_DOUBLE_RRSET,      /* minimize none */
+	TDM_ROLL_CSK_SINGLE_SIGNATURE,  /* minimize RRSIG */
+	TDM_ROLL_CSK_DOUBLE_DS,         /* minimize DNSKEY */
+	TDM_ROLL_CSK_DOUBLE_SIGNATURE,  /* minimize DS */
+	TDM_ROLL_CSK_PRE_PUBLICATION,   /* minimize DS and RRSIG: the CSK default */
+};
+
+#define TDM_MINIMIZE_RRSIG 0x1u
+#define TDM_MINIMIZE_DNSKEY 0x2u
+#define TDM_MINIMIZE_DS 0x4u
+
+/** TDM_MINIMIZE_* bits of a roll type. */
+unsigned tdm_roll_type_minimize(enum tdm_roll_type t);
+/** "KskDoubleSignature" etc. */
+const char *tdm_roll_type_name(enum tdm_roll_type t);
+
+/** <Keys><KSK|ZSK|CSK> of a policy. */
+struct tdm_policy_key {
+	enum tdm_key_role role;
+	uint8_t algorithm;          /* <Algorithm>: DNSSEC algorithm number */
+	uint32_t bits;              /* <Algorithm length="">; for EC/EdDSA filled
+	                               from the algorithm when absent; 0 = absent RSA */
+	int64_t lifetime;           /* <Lifetime>, seconds */
+	char *repository;           /* <Repository>: a conf.xml repository name */
+	uint32_t standby;           /* <Standby>: keys kept ready, default 0 */
+	bool manual_rollover;       /* <ManualRollover/> */
+	enum tdm_roll_type roll_type; /* <*RollType>, or the role's default */
+	unsigned minimize;          /* tdm_roll_type_minimize(roll_type) */
+	bool rfc5011;               /* <RFC5011/> (KSK and CSK only) */
+	long line;                  /* where the key element starts */
+};
+
+/** <KASP><Policy name="">. All durations in seconds. */
+struct tdm_policy {
+	char *name;
+	char *description;          /* "" when absent */
+	bool passthrough;           /* <Passthrough/>: publish the zone unsigned */
+	long line;
+
+	/* <Signatures> */
+	int64_t resign;
+	int64_t refresh;
+	int64_t validity_default;
+	int64_t validity_denial;
+	int64_t validity_keyset;    /* 0 = use validity_default */
+	int64_t jitter;
+	int64_t inception_offset;
+	int64_t max_zone_ttl;       /* 0 = not given */
+	long signatures_line;
+
+	/* <Denial> */
+	bool nsec3;                 /* false: NSEC */
+	bool nsec3_optout;
+	int64_t nsec3_ttl;          /* -1 = SOA minimum (RFC 5155 §5) */
+	int64_t nsec3_resalt;
+	uint8_t nsec3_algorithm;    /* 1 = SHA-1 */
+	uint16_t nsec3_iterations;
+	uint8_t nsec3_salt_length;  /* <Salt length="">, bytes */
+	long denial_line;
+
+	/* <Keys> */
+	int64_t keys_ttl;           /* DNSKEY TTL */
+	int64_t retire_safety;
+	int64_t publish_safety;
+	bool share_keys;            /* <ShareKeys/>: zones of this policy share keys */
+	int64_t purge;              /* <Purge>: delete dead keys after, -1 = never */
+	struct tdm_policy_key *keys;
+	size_t n_keys;
+	long keys_line;
+
+	/* <Zone> */
+	int64_t zone_propagation_delay;
+	int64_t zone_soa_ttl;
+	int64_t zone_soa_minimum;
+	enum tdm_serial_policy zone_serial;
+	long zone_line;
+
+	/* <Parent> */
+	int64_t parent_propagation_delay;
+	int64_t parent_ds_ttl;
+	int64_t parent_soa_ttl;
+	int64_t parent_soa_minimum;
+	int64_t parent_registration_delay; /* <RegistrationDelay>, 0 when absent */
+	long parent_line;
+
+	/* Tandem: CDS/CDNSKEY publication (RFC 7344, RFC 8078), in <Parent>. */
+	bool publish_cds;           /* <PublishCDS> present */
+	uint8_t cds_digests[4];     /* <DigestType>s, default { 2 } (SHA-256) */
+	size_t n_cds_digests;
+	bool publish_cdnskey;       /* <PublishCDNSKEY/> */
+};
+
+struct tdm_kasp {
+	char *path;
+	struct tdm_policy *policies;
+	size_t n_policies;
+};
+
+/**
+ * Load and validate kasp.xml (root <KASP>).  Policy names must be unique.
+ * @param out on success a new struct the caller frees with tdm_kasp_free().
+ * @return 0, TDM_ENOENT/TDM_EIO, TDM_EPARSE or TDM_ESCHEMA with one message.
+ */
+int tdm_kasp_load(const char *path, struct tdm_kasp **out, struct tdm_err *err);
+/** As tdm_kasp_load() from memory; `name` is used in messages. */
+int tdm_kasp_load_buffer(const char *name, const void *buf, size_t len,
+			 struct tdm_kasp **out, struct tdm_err *err);
+/** Free kasp and everything it owns; NULL is allowed. */
+void tdm_kasp_free(struct tdm_kasp *kasp);
+/** The policy named `name`, or NULL.  Borrowed from kasp. */
+const struct tdm_policy *tdm_kasp_policy(const struct tdm_kasp *kasp,
+					 const char *name);
+
+/*- zonelist.xml ---------------------------------------------------------*/
+
+enum tdm_adapter_type {
+	TDM_ADAPTER_FILE,   /* <File>path</File> or <Adapter type="File"> */
+	TDM_ADAPTER_DNS,    /* <Adapter type="DNS">addns.xml path</Adapter> */
+	TDM_ADAPTER_OTHER,  /* any other type (kept, refused by the signer) */
+};
+
+/** <Input> or <Output> of a zone. */
+struct tdm_adapter {
+	enum tdm_adapter_type type;
+	char *type_name;    /* "File", "DNS" or the type="" as written */
+	char *config;       /* the file path, or the adapter's configuration file */
+};
+
+/** <ZoneList><Zone name="">. */
+struct tdm_zonelist_zone {
+	char *name;         /* as written */
+	char *policy;       /* <Policy> */
+	char *signconf;     /* <SignerConfiguration> path */
+	struct tdm_adapter input;
+	struct tdm_adapter output;
+	long line;
+};
+
+struct tdm_zonelist {
+	char *path;
+	struct tdm_zonelist_zone *zones;
+	size_t n_zones;
+};
+
+/**
+ * Load and validate zonelist.xml (root <ZoneList>).  Zone names must be
+ * unique (compared without case and trailing dot).
+ * @param out on success a new struct the caller frees with tdm_zonelist_free().
+ * @return 0, TDM_ENOENT/TDM_EIO, TDM_EPARSE or TDM_ESCHEMA with one message.
+ */
+int tdm_zonelist_load(const char *path, struct tdm_zonelist **out,
+		      struct tdm_err *err);
+/** As tdm_zonelist_load() from memory; `name` is used in messages. */
+int tdm_zonelist_load_buffer(const char *name, const void *buf, size_t len,
+			     struct tdm_zonelist **out, struct tdm_err *err);
+/** Free zl and everything it owns; NULL is allowed. */
+void tdm_zonelist_free(struct tdm_zonelist *zl);
+/** The zone named `name` (case and trailing dot ignored) or NULL; borrowed. */
+const struct tdm_zonelist_zone *tdm_zonelist_zone(const struct tdm_zonelist *zl,
+						  const char *name);
+
+/*- checks beyond the schemas (tandem-kaspcheck) -------------------------*/
+
+/** One finding: "file:line: message". */
+struct tdm_diag {
+	char *file;
+	long line;          /* 0 when the finding is about the whole file */
+	char *message;
+};
+
+/** Findings of the checks, errors and warnings kept apart. */
+struct tdm_check_report {
+	struct tdm_diag *errors;
+	size_t n_errors;
+	struct tdm_diag *warnings;
+	size_t n_warnings;
+};
+
+/** Release the findings (the struct itself is the caller's). */
+void tdm_check_report_clear(struct tdm_check_report *r);
+
+/**
+ * Policy checks in the manner of OpenDNSSEC's kaspcheck: timing relations
+ * (Refresh shorter than Validity, Resign shorter than Refresh, Jitter and
+ * InceptionOffset sizes, safety margins), NSEC3 parameters (iterations
+ * above 100 warned, above 500 refused), algorithm/length agreement, key
+ * roles, and, when conf is not NULL, that every <Repository> exists.
+ * Appends to r; never fails.
+ */
+void tdm_kasp_check(const struct tdm_kasp *kasp, const struct tdm_conf *conf,
+		    struct tdm_check_report *r);
+
+/** Every zone's policy exists in kasp (when not NULL); adapter sanity. */
+void tdm_zonelist_check(const struct tdm_zonelist *zl, const struct tdm_kasp *kasp,
+			struct tdm_check_report *r);
+
+/** Timing and NSEC3 checks of one signconf, and its keys' roles. */
+void tdm_signconf_check(const struct tdm_signconf *sc, struct tdm_check_report *r);
 
 #endif

@@ -18,6 +18,9 @@ int main(void)
 	suite_add_tcase(s, tcase_error());
 	suite_add_tcase(s, tcase_conf());
 	suite_add_tcase(s, tcase_signconf());
+	suite_add_tcase(s, tcase_kasp());
+	suite_add_tcase(s, tcase_zonelist());
+	suite_add_tcase(s, tcase_kaspcheck());
 	suite_add_tcase(s, tcase_bad_files());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

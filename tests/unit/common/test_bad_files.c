@@ -188,26 +188,113 @@ static const struct bad signconf_cases[] = {
 	  "signconf.xml:3: <Zone name=\"a\">: <Signatures>: element Resign missing" },
 };
 
-static int run_loader(enum loader l, const char *name, const char *xml)
-{
-	struct tdm_err err;
-	void *out = (void *)0x1;
-	int rc = 0;
-	(void)err;
-	switch (l) {
-	case CONF:
-		rc = tdm_conf_load_buffer(name, xml, strlen(xml), (struct tdm_conf **)&out, &err);
-		break;
-	case SIGNCONF:
-		rc = tdm_signconf_load_buffer(name, xml, strlen(xml),
-					      (struct tdm_signconf **)&out, &err);
-		break;
-	default:
-		ck_abort_msg("loader %d not wired", (int)l);
-	}
-	ck_assert_ptr_eq(out, (void *)0x1);
-	return rc;
-}
+#define K_HEAD "<KASP>\n<Policy name=\"lab\">\n"
+#define K_SIGS "<Signatures><Resign>PT2H</Resign><Refresh>P3D</Refresh>" \
+	"<Validity><Default>P14D</Default><Denial>P14D</Denial></Validity>" \
+	"<Jitter>PT12H</Jitter><InceptionOffset>PT1H</InceptionOffset></Signatures>\n"
+#define K_NSEC "<Denial><NSEC/></Denial>\n"
+#define K_KEYS_OPEN "<Keys><TTL>PT1H</TTL><RetireSafety>PT1H</RetireSafety>" \
+	"<PublishSafety>PT1H</PublishSafety>\n"
+#define K_KEYS K_KEYS_OPEN "<CSK><Algorithm>13</Algorithm><Lifetime>P1Y</Lifetime>" \
+	"<Repository>SoftHSM</Repository></CSK></Keys>\n"
+#define K_ZONE "<Zone><PropagationDelay>PT1H</PropagationDelay><SOA><TTL>PT1H</TTL>" \
+	"<Minimum>PT1H</Minimum><Serial>counter</Serial></SOA></Zone>\n"
+#define K_PARENT "<Parent><PropagationDelay>PT1H</PropagationDelay><DS><TTL>PT1H</TTL></DS>" \
+	"<SOA><TTL>PT1H</TTL><Minimum>PT1H</Minimum></SOA></Parent>\n"
+#define K_TAIL "</Policy>\n</KASP>\n"
+
+static const struct bad kasp_cases[] = {
+	{ KASP, K_HEAD K_SIGS K_NSEC K_KEYS_OPEN "<KSK>\n<Algorithm length=\"2048\">8</Algorithm>\n"
+		"<Lifetime>one year</Lifetime>\n<Repository>SoftHSM</Repository></KSK></Keys>\n"
+		K_ZONE K_PARENT K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:8: <Policy name=\"lab\">: <Lifetime>: not a duration: \"one year\"" },
+	{ KASP, K_HEAD K_SIGS K_NSEC K_KEYS_OPEN "<KSK>\n<Algorithm length=\"2048\">8</Algorithm>\n"
+		"<Lifetime>P1Y</Lifetime>\n</KSK></Keys>\n" K_ZONE K_PARENT K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:6: <Policy name=\"lab\">: <KSK>: element Repository missing" },
+	{ KASP, K_HEAD K_SIGS K_NSEC K_KEYS_OPEN "<ZSK>\n<Algorithm>13</Algorithm>"
+		"<Lifetime>P1Y</Lifetime><Repository>r</Repository>\n<RFC5011/></ZSK></Keys>\n"
+		K_ZONE K_PARENT K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:6: <Policy name=\"lab\">: <ZSK>: element RFC5011 not expected here" },
+	{ KASP, K_HEAD K_SIGS K_NSEC K_KEYS_OPEN "<KSK><Algorithm>13</Algorithm>"
+		"<Lifetime>P1Y</Lifetime><Repository>r</Repository>\n"
+		"<KskRollType>ZskPrePublication</KskRollType></KSK></Keys>\n"
+		K_ZONE K_PARENT K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:7: <Policy name=\"lab\">: <KskRollType>: \"ZskPrePublication\" is not one "
+	  "of KskDoubleRRset, KskDoubleDS, KskDoubleSignature" },
+	{ KASP, K_HEAD K_SIGS K_NSEC K_KEYS_OPEN "<KSK><Algorithm length=\"big\">8</Algorithm>"
+		"<Lifetime>P1Y</Lifetime><Repository>r</Repository></KSK></Keys>\n"
+		K_ZONE K_PARENT K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:6: <Policy name=\"lab\">: <Algorithm>: attribute length: not a number: \"big\"" },
+	{ KASP, K_HEAD K_SIGS "<Denial><NSEC3>\n<Hash><Algorithm>1</Algorithm><Iterations>0"
+		"</Iterations><Salt length=\"8\"/></Hash></NSEC3></Denial>\n" K_KEYS K_ZONE K_PARENT
+		K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:4: <Policy name=\"lab\">: <NSEC3>: element Resalt missing" },
+	{ KASP, K_HEAD K_SIGS "<Denial><NSEC3><Resalt>P1D</Resalt>\n<Hash><Algorithm>1</Algorithm>"
+		"<Iterations>0</Iterations><Salt/></Hash></NSEC3></Denial>\n" K_KEYS K_ZONE K_PARENT
+		K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:5: <Policy name=\"lab\">: <Salt>: attribute length missing" },
+	{ KASP, K_HEAD K_SIGS "<Denial><NSEC3><Resalt>P1D</Resalt>\n<Hash><Algorithm>1</Algorithm>"
+		"<Iterations>0</Iterations><Salt length=\"300\"/></Hash></NSEC3></Denial>\n" K_KEYS
+		K_ZONE K_PARENT K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:5: <Policy name=\"lab\">: <Salt>: attribute length: 300 out of range 0..255" },
+	{ KASP, K_HEAD K_SIGS K_NSEC K_KEYS "<Zone><PropagationDelay>PT1H</PropagationDelay>\n"
+		"<SOA><TTL>PT1H</TTL><Minimum>PT1H</Minimum>\n<Serial>date</Serial></SOA></Zone>\n"
+		K_PARENT K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:9: <Policy name=\"lab\">: <Serial>: serial must be counter, datecounter, "
+	  "unixtime or keep, not \"date\"" },
+	{ KASP, K_HEAD K_SIGS K_NSEC K_KEYS K_ZONE K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:2: <Policy name=\"lab\">: element Parent missing" },
+	{ KASP, K_HEAD K_SIGS K_NSEC K_KEYS K_ZONE "<Parent><PropagationDelay>PT1H"
+		"</PropagationDelay><DS><TTL>PT1H</TTL></DS><SOA><TTL>PT1H</TTL><Minimum>PT1H"
+		"</Minimum></SOA>\n<PublishCDS><DigestType>2</DigestType>\n<DigestType>2"
+		"</DigestType></PublishCDS></Parent>\n" K_TAIL, TDM_ESCHEMA,
+	  "kasp.xml:10: <Policy name=\"lab\">: <DigestType>: digest type 2 repeated" },
+	{ KASP, "<KASP>\n" "<Policy name=\"a\">" K_SIGS K_NSEC K_KEYS K_ZONE K_PARENT "</Policy>\n"
+		"<Policy name=\"a\">" K_SIGS K_NSEC K_KEYS K_ZONE K_PARENT "</Policy>\n</KASP>\n",
+	  TDM_ESCHEMA,
+	  "kasp.xml:9: <Policy name=\"a\">: policy name used twice (first on line 2)" },
+	{ KASP, "<KASP>\n<policy name=\"a\"/>\n</KASP>\n", TDM_ESCHEMA,
+	  "kasp.xml:1: <KASP>: element policy not expected here" },
+};
+
+#define Z_ADAPTERS "<Adapters><Input><File>i</File></Input><Output><File>o</File>" \
+	"</Output></Adapters>"
+
+static const struct bad zonelist_cases[] = {
+	{ ZONELIST, "<ZoneList>\n<Zone name=\"a.example\">\n<SignerConfiguration>s"
+		"</SignerConfiguration>" Z_ADAPTERS "</Zone>\n</ZoneList>\n", TDM_ESCHEMA,
+	  "zonelist.xml:2: <Zone name=\"a.example\">: element Policy missing" },
+	{ ZONELIST, "<ZoneList>\n<Zone name=\"a.example\">\n<Policy>p</Policy><SignerConfiguration>"
+		"s</SignerConfiguration><Adapters>\n<Input><File>i</File><Adapter type=\"DNS\">a"
+		"</Adapter></Input><Output><File>o</File></Output></Adapters></Zone>\n</ZoneList>\n",
+	  TDM_ESCHEMA, "zonelist.xml:4: <Zone name=\"a.example\">: <Input>: File and Adapter "
+	  "both given" },
+	{ ZONELIST, "<ZoneList>\n<Zone name=\"a.example\">\n<Policy>p</Policy><SignerConfiguration>"
+		"s</SignerConfiguration><Adapters>\n<Input><Adapter>a</Adapter></Input>"
+		"<Output><File>o</File></Output></Adapters></Zone>\n</ZoneList>\n",
+	  TDM_ESCHEMA, "zonelist.xml:4: <Zone name=\"a.example\">: <Adapter>: attribute type "
+	  "missing" },
+	{ ZONELIST, "<ZoneList>\n<Zone name=\"a.example\">\n<Policy>p</Policy><SignerConfiguration>"
+		"s</SignerConfiguration><Adapters>\n<Input><File>i</File></Input></Adapters></Zone>\n"
+		"</ZoneList>\n", TDM_ESCHEMA,
+	  "zonelist.xml:3: <Zone name=\"a.example\">: <Adapters>: element Output missing" },
+	{ ZONELIST, "<ZoneList>\n<Zone name=\"a.example\"><Policy>p</Policy><SignerConfiguration>"
+		"s</SignerConfiguration>" Z_ADAPTERS "</Zone>\n<Zone name=\"A.Example.\">"
+		"<Policy>p</Policy><SignerConfiguration>s</SignerConfiguration>" Z_ADAPTERS
+		"</Zone>\n</ZoneList>\n", TDM_ESCHEMA,
+	  "zonelist.xml:3: <Zone name=\"A.Example.\">: zone listed twice (first on line 2)" },
+	{ ZONELIST, "<ZoneList>\n<Zone name=\"\"><Policy>p</Policy><SignerConfiguration>"
+		"s</SignerConfiguration>" Z_ADAPTERS "</Zone>\n</ZoneList>\n", TDM_ESCHEMA,
+	  "zonelist.xml:2: <Zone name=\"\">: attribute name empty" },
+	{ ZONELIST, "<ZoneList>\n<Zone name=\"a.example\"><Policy>p</Policy>"
+		"<SignerConfiguration>  </SignerConfiguration>" Z_ADAPTERS "</Zone>\n</ZoneList>\n",
+	  TDM_ESCHEMA, "zonelist.xml:2: <Zone name=\"a.example\">: <SignerConfiguration>: "
+	  "empty value" },
+	{ ZONELIST, "<ZoneList>\n<Zone name=\"a.example\"><Policy>p</Policy>\n"
+		"<SignerConfiguration>s</SignerConfiguration>" Z_ADAPTERS "</Zone>\n</Zonelist>\n",
+	  TDM_EPARSE, "zonelist.xml:4: not well-formed XML: Opening and ending tag mismatch: "
+	  "ZoneList line 1 and Zonelist" },
+};
 
 static void check_case(const struct bad *b)
 {
@@ -227,9 +314,16 @@ static void check_case(const struct bad *b)
 		rc = tdm_signconf_load_buffer(name, b->xml, strlen(b->xml),
 					      (struct tdm_signconf **)&out, &err);
 		break;
-	default:
-		rc = run_loader(b->loader, name, b->xml);
+	case KASP:
+		rc = tdm_kasp_load_buffer(name, b->xml, strlen(b->xml),
+					  (struct tdm_kasp **)&out, &err);
 		break;
+	case ZONELIST:
+		rc = tdm_zonelist_load_buffer(name, b->xml, strlen(b->xml),
+					      (struct tdm_zonelist **)&out, &err);
+		break;
+	default:
+		ck_abort_msg("no loader %d", (int)b->loader);
 	}
 	ck_assert_msg(rc == b->code, "expected code %d, got %d (%s) for:\n%s",
 		      b->code, rc, err.msg, b->xml);
@@ -241,6 +335,18 @@ static void check_case(const struct bad *b)
 START_TEST(bad_conf)
 {
 	check_case(&conf_cases[_i]);
+}
+END_TEST
+
+START_TEST(bad_kasp)
+{
+	check_case(&kasp_cases[_i]);
+}
+END_TEST
+
+START_TEST(bad_zonelist)
+{
+	check_case(&zonelist_cases[_i]);
 }
 END_TEST
 
@@ -280,6 +386,9 @@ TCase *tcase_bad_files(void)
 	tcase_add_loop_test(tc, bad_conf, 0, (int)(sizeof conf_cases / sizeof conf_cases[0]));
 	tcase_add_loop_test(tc, bad_signconf, 0,
 			    (int)(sizeof signconf_cases / sizeof signconf_cases[0]));
+	tcase_add_loop_test(tc, bad_kasp, 0, (int)(sizeof kasp_cases / sizeof kasp_cases[0]));
+	tcase_add_loop_test(tc, bad_zonelist, 0,
+			    (int)(sizeof zonelist_cases / sizeof zonelist_cases[0]));
 	tcase_add_test(tc, bad_conf_file);
 	return tc;
 }
