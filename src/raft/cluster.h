@@ -96,6 +96,12 @@ struct cluster_fsm_ops {
 	uint64_t (*applied_index)(void *ctx);
 };
 
+/**
+ * The ledger as the state machine: ctx is a struct ledger * (ledger.h);
+ * an apply result is a struct ledger_result * (ledger_fsm.c).
+ */
+extern const struct cluster_fsm_ops cluster_ledger_ops;
+
 /*- events for the owner (tandemd) --------------------------------------*/
 
 struct cluster_events {

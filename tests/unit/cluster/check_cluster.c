@@ -5,6 +5,8 @@
 #include "common/log.h"
 
 TCase *tcase_fixture(void);
+TCase *tcase_net(void);
+TCase *tcase_ledger(void);
 
 int main(void)
 {
@@ -15,6 +17,8 @@ int main(void)
 
 	tdm_log_init("check_cluster", false, 0, true, v != NULL ? atoi(v) : -1);
 	suite_add_tcase(s, tcase_fixture());
+	suite_add_tcase(s, tcase_net());
+	suite_add_tcase(s, tcase_ledger());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -185,6 +185,10 @@ static bool p_converged(struct harness *h, void *arg)
 	(void)arg;
 	if (l >= h->n)
 		return false;
+	/* Everything the leader has is committed... */
+	if (raft_fixture_get(&h->f, l)->commit_index != raft_last_index(raft_fixture_get(&h->f, l)))
+		return false;
+	/* ... and applied everywhere. */
 	for (unsigned i = 0; i < h->n; i++) {
 		struct raft *r = raft_fixture_get(&h->f, i);
 		if (!raft_fixture_alive(&h->f, i))
