@@ -164,6 +164,94 @@ int hsm_ds_rdata(const uint8_t *owner_wire, size_t owner_len,
 int hsm_sign(struct hsm_ctx *ctx, struct hsm_key *key, const uint8_t *data,
 	     size_t len, uint8_t *sig, size_t *sig_len, struct tdm_err *err);
 
+/*- Key custody (DESIGN.md "Key custody") ---------------------------------*/
+
+/* CKA_LABEL of this node's transport key pair and of the cluster KEK. */
+#define HSM_TRANSPORT_LABEL "tandem-transport"
+#define HSM_KEK_LABEL "tandem-kek"
+
+/**
+ * Make sure this node's transport key pair exists: RSA-3072 token objects
+ * labelled HSM_TRANSPORT_LABEL, the private half CKA_UNWRAP only, never
+ * extractable.  Created if absent.
+ * @param created (out, may be NULL) true when it was made by this call.
+ * @return 0, TDM_EHSM.
+ */
+int hsm_transport_ensure(struct hsm_ctx *ctx, bool *created,
+			 struct tdm_err *err);
+
+/**
+ * This node's transport public key as DER SubjectPublicKeyInfo, to hand
+ * to the node that will wrap the KEK for it (NODE_ADD).
+ * @param out caller frees with free().  @return 0, TDM_ENOKEY, TDM_EHSM.
+ */
+int hsm_transport_public_der(struct hsm_ctx *ctx, uint8_t **out, size_t *len,
+			     struct tdm_err *err);
+
+/** Is the cluster KEK (HSM_KEK_LABEL) in the token? */
+bool hsm_kek_exists(struct hsm_ctx *ctx);
+
+/**
+ * Create the cluster KEK: an AES-256 token secret key labelled
+ * HSM_KEK_LABEL with CKA_WRAP and CKA_UNWRAP, sensitive, extractable only
+ * so it can itself be wrapped for a joining node.  The first node does it.
+ * @return 0, TDM_EEXIST (there is one already), TDM_EHSM.
+ */
+int hsm_kek_create(struct hsm_ctx *ctx, struct tdm_err *err);
+
+/**
+ * Wrap the KEK for a peer under its transport public key (DER SPKI from
+ * hsm_transport_public_der() on the peer), with CKM_RSA_PKCS_OAEP,
+ * SHA-1 and MGF1-SHA1: the only OAEP parameters SoftHSM2 2.6.1 accepts.
+ * @param out caller frees with free().  @return 0, TDM_ENOKEY (no KEK),
+ * TDM_EINVAL (not an RSA SPKI), TDM_EHSM.
+ */
+int hsm_kek_wrap_for_peer(struct hsm_ctx *ctx, const uint8_t *peer_spki,
+			  size_t spki_len, uint8_t **out, size_t *len,
+			  struct tdm_err *err);
+
+/**
+ * Unwrap a KEK delivered by hsm_kek_wrap_for_peer() with this node's
+ * transport private key, into a token object labelled HSM_KEK_LABEL.
+ * @return 0, TDM_EEXIST (a KEK is there already), TDM_ENOKEY (no
+ * transport key), TDM_EHSM (e.g. the blob was wrapped for another node).
+ */
+int hsm_kek_unwrap(struct hsm_ctx *ctx, const uint8_t *blob, size_t len,
+		   struct tdm_err *err);
+
+/**
+ * The mechanism of AES key wrap with padding (RFC 5649) used by
+ * hsm_key_wrap() and hsm_key_unwrap(): CKM_AES_KEY_WRAP_PAD (0x210a) by
+ * default, as SoftHSM2 2.6.1 numbers it; PKCS#11 3.0 tokens call it
+ * CKM_AES_KEY_WRAP_KWP (0x210b).  Set it before using the ctx.
+ */
+void hsm_ctx_set_kwp_mechanism(struct hsm_ctx *ctx, unsigned long mechanism);
+
+/**
+ * Wrap the private half of `key` (generated with extractable = true) under
+ * the cluster KEK.  The blob is what the ledger stores in KEY_CREATE.
+ * @param out caller frees with free().
+ * @return 0, TDM_ENOKEY (no KEK), TDM_EALGO (the token cannot wrap this
+ * key type: SoftHSM2 2.6.1 refuses Ed25519 with CKR_KEY_NOT_WRAPPABLE),
+ * TDM_EHSM (e.g. CKR_KEY_UNEXTRACTABLE).
+ */
+int hsm_key_wrap(struct hsm_ctx *ctx, struct hsm_key *key, uint8_t **out,
+		 size_t *len, struct tdm_err *err);
+
+/**
+ * Unwrap a private key wrapped by hsm_key_wrap() (on any node of the
+ * cluster) into a session object of this ctx, with CKA_ID `cka_id_hex`,
+ * usable by hsm_sign() as DNSSEC `algorithm`.  There is no public half:
+ * hsm_key_dnskey_rdata() fails on it (the DNSKEY comes from the ledger).
+ * If a key with that CKA_ID is already known to ctx it is returned as is,
+ * so callers may unwrap lazily on every first use.
+ * @param out borrowed from ctx.  @return 0, TDM_ENOKEY (no KEK),
+ * TDM_EALGO, TDM_EHSM (e.g. CKR_WRAPPED_KEY_INVALID under another KEK).
+ */
+int hsm_key_unwrap(struct hsm_ctx *ctx, const uint8_t *blob, size_t len,
+		   uint8_t algorithm, const char *cka_id_hex,
+		   struct hsm_key **out, struct tdm_err *err);
+
 /**
  * Verify a signature in DNSSEC wire form over `data` with the public key of
  * a DNSKEY RDATA, in software (OpenSSL): a self-check independent of the

@@ -106,11 +106,21 @@ int hsm__key_load(struct hsm_ctx *ctx, CK_OBJECT_HANDLE priv,
 /** Insert into the cache (ctx->lock held).  ctx owns key afterwards. */
 void hsm__key_cache_add(struct hsm_ctx *ctx, struct hsm_key *key);
 void hsm__key_cache_free(struct hsm_ctx *ctx);
+/** The cached key with this CKA_ID, or NULL (ctx->lock held). */
+struct hsm_key *hsm__key_cache_get(struct hsm_ctx *ctx, const uint8_t *id,
+				   size_t n);
 int hsm__get_attr(struct hsm_ctx *ctx, CK_OBJECT_HANDLE h,
 		  CK_ATTRIBUTE_TYPE t, uint8_t **val, size_t *len,
 		  struct tdm_err *err);
 void hsm__hex(const uint8_t *b, size_t n, char *out);
 int hsm__unhex(const char *hex, uint8_t *out, size_t cap, size_t *n);
+
+/*- custody.c -*/
+/** The object of class `cls` labelled `label`, or CK_INVALID_HANDLE
+ *  (ctx->lock held). */
+int hsm__find_labelled(struct hsm_ctx *ctx, CK_OBJECT_CLASS cls,
+		       const char *label, CK_OBJECT_HANDLE *out,
+		       struct tdm_err *err);
 
 /*- sign.c -*/
 /** Choose the mechanism for `alg` on `key`; TDM_EALGO if they do not fit. */

@@ -162,7 +162,7 @@ static size_t hash_id(const uint8_t *id, size_t n)
 	return (size_t)h;
 }
 
-static struct hsm_key *cache_get(struct hsm_ctx *ctx, const uint8_t *id,
+struct hsm_key *hsm__key_cache_get(struct hsm_ctx *ctx, const uint8_t *id,
 				 size_t n)
 {
 	struct hsm_key *k;
@@ -309,7 +309,7 @@ int hsm_key_find(struct hsm_ctx *ctx, const char *cka_id_hex,
 				    "key \"%s\": not a CKA_ID (1 to %d hex bytes)",
 				    cka_id_hex, HSM__MAX_ID_LEN);
 	pthread_mutex_lock(&ctx->lock);
-	k = cache_get(ctx, id, n);
+	k = hsm__key_cache_get(ctx, id, n);
 	if (k != NULL) {
 		pthread_mutex_unlock(&ctx->lock);
 		*out = k;

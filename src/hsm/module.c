@@ -94,7 +94,10 @@ static int module_get(const char *path, struct hsm__module **out,
 
 	m = tdm_calloc(1, sizeof *m);
 	m->path = tdm_strdup(path);
-	m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_NODELETE: some modules leave threads or atexit handlers behind
+	 * that crash once unmapped, and leak reports need the module's
+	 * symbols after the last close. */
+	m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (m->dl == NULL) {
 		rc = tdm_err_fail(err, TDM_ENOENT, "module %s: cannot load: %s",
 				  path, dlerror());

@@ -25,12 +25,24 @@ char *tdm_test_tmpdir_new(void);
 void tdm_test_tmpdir_remove(char *path);
 
 /**
+ * For main(), around srunner_run_all(): make one directory for the whole
+ * run and point TMPDIR at it, so every tdm_test_tmpdir_new() of the tests
+ * lands inside.  A failing check assertion ends the test process with
+ * _exit() (CK_FORK), skipping its teardown; tdm_test_run_dir_end() then
+ * still removes what it left.
+ * @return the directory; pass it to tdm_test_run_dir_end(), which frees it.
+ */
+char *tdm_test_run_dir_begin(void);
+void tdm_test_run_dir_end(char *dir);
+
+/**
  * Initialise a SoftHSM2 token labelled `label` in `dir`: writes
  * dir/softhsm2.conf (token directory dir/tokens) unless it is there, sets
  * SOFTHSM2_CONF to it, and runs
  *   softhsm2-util --init-token --free --label LABEL --pin PIN --so-pin SO_PIN
- * Several tokens can share one `dir`.  Call it before hsm_ctx_open(): the
- * module reads its configuration at C_Initialize.
+ * Several tokens can share one `dir`.  Create every token before the
+ * first hsm_ctx_open() of the process: SoftHSM2 reads its configuration
+ * and finds its tokens at C_Initialize, and does not see later ones.
  * @return 0, or -1 (the reason is printed on stderr).
  */
 int tdm_test_softhsm_token(const char *dir, const char *label,

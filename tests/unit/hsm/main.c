@@ -73,10 +73,23 @@ void t_sign_verify(struct hsm_ctx *ctx, struct hsm_key *key,
 					 sig, sig_len), 0);
 }
 
+/*
+ * Under AddressSanitizer: unwind fully at every malloc, so that leaks made
+ * inside SoftHSM2 (reached through libcrypto, built without frame
+ * pointers) show the module in their stack and testlib's suppression
+ * matches them.
+ */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "fast_unwind_on_malloc=0";
+}
+
 int main(void)
 {
 	Suite *s = suite_create("hsm");
 	SRunner *sr;
+	char *run_dir;
 	int failed;
 
 	suite_add_tcase(s, tcase_module());
@@ -87,9 +100,12 @@ int main(void)
 	suite_add_tcase(s, tcase_threads());
 	suite_add_tcase(s, tcase_fault());
 	suite_add_tcase(s, tcase_fault_env());
+	suite_add_tcase(s, tcase_wrap());
+	run_dir = tdm_test_run_dir_begin();
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	tdm_test_run_dir_end(run_dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

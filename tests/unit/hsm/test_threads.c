@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define N_THREADS 4
-#define N_SIGS 200
+#define N_SIGS 100
 
 struct job {
 	struct hsm_key *key;
