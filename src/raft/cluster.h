@@ -182,7 +182,8 @@ void cluster_snapshot_sizing(const struct cluster_config *cfg, unsigned *thresho
  *         locked by another process), TDM_EIO (data directory), TDM_ECLUSTER
  *         (libraft refused to start; a corrupt log is an alarm naming the
  *         recovery), with a message in @p err.  Nothing is left running on
- *         failure.
+ *         failure.  Call it before uv_run() on @p loop: to undo a start
+ *         that failed half-way it runs the loop until libraft has closed.
  */
 int cluster_new(struct cluster **out, uv_loop_t *loop, const struct cluster_config *cfg,
 		const struct cluster_fsm_ops *ops, void *ctx,
@@ -245,6 +246,8 @@ int cluster_submit(struct cluster *c, const void *buf, size_t len, cluster_submi
  * copies @p buf, and blocks while max_queued submissions are already
  * waiting.  @p cb runs later on the loop thread, also for refusals
  * (TDM_ENOTLEADER, TDM_EAGAIN is never given: it waits instead).
+ * Worker threads must have returned from this call before cluster_close()
+ * completes (a blocked worker is woken with TDM_ESHUTDOWN by the close).
  * @return 0 (@p cb will run); TDM_EINVAL, TDM_ERANGE, TDM_ESHUTDOWN (cb never runs).
  */
 int cluster_submit_threadsafe(struct cluster *c, const void *buf, size_t len,

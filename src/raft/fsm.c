@@ -7,8 +7,8 @@
  *  - the Raft index of each entry.  libraft 0.15 passes none to apply; it
  *    sets last_applied after each entry, so inside apply the entry's index
  *    is raft_last_applied() + 1 (undocumented but true of 0.15's
- *    replicationApply; checked here against the previous index, which must
- *    be exactly one less unless a snapshot was restored in between);
+ *    replicationApply; barrier and configuration entries leave gaps, so we
+ *    only check that it never goes backwards);
  *  - a 24-byte snapshot header ("TDMCSNP1", index, length) so restore
  *    knows which index a snapshot covers: libraft hands restore a bare
  *    buffer;
