@@ -44,6 +44,19 @@ enum control_flags {
 	CONTROL_F_PROGRESS = 1u << 2,  /* response: more frames follow */
 };
 
+/*
+ * Exit statuses every command answers with (the CLI exits with them), so
+ * that scripts and a forwarding follower can tell "refused" from "try
+ * again".  `cluster-ctl health` has its own 0..3 (monitoring plugins).
+ */
+enum control_exit {
+	CONTROL_EXIT_OK = 0,
+	CONTROL_EXIT_FAIL = 1,        /* the command ran and failed, or was refused */
+	CONTROL_EXIT_USAGE = 2,       /* malformed frame or command line */
+	CONTROL_EXIT_UNAVAILABLE = 3, /* not the leader, no leader, shutting down, or
+				       * outcome unknown: nothing known to be done, retry */
+};
+
 struct control_request {
 	uint32_t flags;
 	int argc;

@@ -1,5 +1,6 @@
 /*
- * Control socket server on a libuv pipe (see control_server.h).
+ * Control socket server on a libuv pipe or TCP listener (see
+ * control_server.h).
  *
  * A connection buffers bytes until a whole frame is present, decodes it
  * strictly, and hands the request on.  A malformed frame gets a response
@@ -9,7 +10,9 @@
  */
 #include "daemon/control_server.h"
 #include "common/log.h"
+#include "daemon/address.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,17 +20,29 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-struct control_server {
+/* A pipe or a TCP stream: the code below only uses the uv_stream_t part. */
+union control_handle {
+	uv_handle_t handle;
+	uv_stream_t stream;
 	uv_pipe_t pipe;
+	uv_tcp_t tcp;
+};
+
+struct control_server {
+	union control_handle h;
 	uv_loop_t *loop;
-	char *path;
+	int tcp;           /* 1: TCP listener (forward port), 0: UNIX socket */
+	unsigned port;     /* TCP: the port bound */
+	char *path;        /* UNIX: the socket file, unlinked on close */
+	int listener_open; /* the listening handle is not closed yet */
+	int close_requested;
 	control_dispatch_fn dispatch;
 	void *ctx;
 	struct control_conn *conns; /* open connections, for close */
 };
 
 struct control_conn {
-	uv_pipe_t pipe;
+	union control_handle h;
 	struct control_server *srv;
 	struct control_conn *next;
 	uint8_t *buf;
@@ -69,7 +84,7 @@ static void conn_close(struct control_conn *conn)
 			*pp = conn->next;
 			break;
 		}
-	uv_close((uv_handle_t *)&conn->pipe, on_conn_closed);
+	uv_close(&conn->h.handle, on_conn_closed);
 }
 
 static void on_written(uv_write_t *w, int status)
@@ -95,7 +110,7 @@ static void send_frame(struct control_conn *conn, int status, uint32_t flags,
 	wr->conn = conn;
 	conn->refs++;
 	b = uv_buf_init((char *)wr->frame, (unsigned)len);
-	if (uv_write(&wr->w, (uv_stream_t *)&conn->pipe, &b, 1, on_written) != 0) {
+	if (uv_write(&wr->w, &conn->h.stream, &b, 1, on_written) != 0) {
 		free(wr->frame);
 		free(wr);
 		conn_unref(conn);
@@ -162,7 +177,7 @@ bad:
 	{
 		char body[TDM_ERRMSG_SIZE + 16];
 		snprintf(body, sizeof body, "error: %s\n", err.msg);
-		send_frame(conn, 2, 0, body);
+		send_frame(conn, CONTROL_EXIT_USAGE, 0, body);
 	}
 	conn_close(conn);
 }
@@ -203,16 +218,23 @@ static void on_connection(uv_stream_t *server, int status)
 	conn = tdm_calloc(1, sizeof *conn);
 	conn->srv = srv;
 	conn->refs = 1;
-	uv_pipe_init(srv->loop, &conn->pipe, 0);
-	conn->pipe.data = conn;
-	if (uv_accept(server, (uv_stream_t *)&conn->pipe) != 0) {
+	if (srv->tcp)
+		uv_tcp_init(srv->loop, &conn->h.tcp);
+	else
+		uv_pipe_init(srv->loop, &conn->h.pipe, 0);
+	conn->h.handle.data = conn;
+	if (uv_accept(server, &conn->h.stream) != 0) {
 		conn->closed = 1;
-		uv_close((uv_handle_t *)&conn->pipe, on_conn_closed);
+		uv_close(&conn->h.handle, on_conn_closed);
 		return;
+	}
+	if (srv->tcp) {
+		uv_tcp_nodelay(&conn->h.tcp, 1);
+		uv_tcp_keepalive(&conn->h.tcp, 1, 10);
 	}
 	conn->next = srv->conns;
 	srv->conns = conn;
-	uv_read_start((uv_stream_t *)&conn->pipe, on_alloc, on_read);
+	uv_read_start(&conn->h.stream, on_alloc, on_read);
 }
 
 /* Is a daemon answering on this socket path? */
@@ -230,11 +252,18 @@ static int socket_is_live(const char *path)
 	return live;
 }
 
+static void server_free(struct control_server *srv)
+{
+	free(srv->path);
+	free(srv);
+}
+
 static void on_server_closed(uv_handle_t *h)
 {
 	struct control_server *srv = h->data;
-	free(srv->path);
-	free(srv);
+	srv->listener_open = 0;
+	if (srv->close_requested)
+		server_free(srv);
 }
 
 int control_server_start(struct control_server **out, uv_loop_t *loop,
@@ -254,20 +283,31 @@ int control_server_start(struct control_server **out, uv_loop_t *loop,
 	srv->path = tdm_strdup(path);
 	srv->dispatch = dispatch;
 	srv->ctx = ctx;
-	uv_pipe_init(loop, &srv->pipe, 0);
-	srv->pipe.data = srv;
-	rc = uv_pipe_bind(&srv->pipe, path);
+	uv_pipe_init(loop, &srv->h.pipe, 0);
+	srv->h.handle.data = srv;
+	srv->listener_open = 1;
+	rc = uv_pipe_bind(&srv->h.pipe, path);
 	if (rc == 0) {
 		chmod(path, 0660);
-		rc = uv_listen((uv_stream_t *)&srv->pipe, 64, on_connection);
+		rc = uv_listen(&srv->h.stream, 64, on_connection);
 	}
 	if (rc != 0) {
 		tdm_err_set(err, "control socket %s: %s", path, uv_strerror(rc));
-		uv_close((uv_handle_t *)&srv->pipe, on_server_closed);
+		srv->close_requested = 1;
+		uv_close(&srv->h.handle, on_server_closed);
 		return TDM_EIO;
 	}
 	*out = srv;
 	return 0;
+}
+
+void control_server_stop_listening(struct control_server *srv)
+{
+	if (srv == NULL || uv_is_closing(&srv->h.handle))
+		return;
+	if (srv->path != NULL)
+		unlink(srv->path);
+	uv_close(&srv->h.handle, on_server_closed);
 }
 
 void control_server_close(struct control_server *srv)
@@ -276,6 +316,48 @@ void control_server_close(struct control_server *srv)
 		return;
 	while (srv->conns != NULL)
 		conn_close(srv->conns);
-	unlink(srv->path);
-	uv_close((uv_handle_t *)&srv->pipe, on_server_closed);
+	control_server_stop_listening(srv);
+	srv->close_requested = 1;
+	if (!srv->listener_open)
+		server_free(srv);
+}
+
+int control_server_start_tcp(struct control_server **out, uv_loop_t *loop,
+			     const char *address, control_dispatch_fn dispatch,
+			     void *ctx, struct tdm_err *err)
+{
+	struct sockaddr_storage ss;
+	struct control_server *srv;
+	int namelen = (int)sizeof ss, rc;
+	rc = daemon_parse_address(address, &ss, err);
+	if (rc != 0)
+		return rc;
+	srv = tdm_calloc(1, sizeof *srv);
+	srv->loop = loop;
+	srv->tcp = 1;
+	srv->dispatch = dispatch;
+	srv->ctx = ctx;
+	uv_tcp_init(loop, &srv->h.tcp);
+	srv->h.handle.data = srv;
+	srv->listener_open = 1;
+	rc = uv_tcp_bind(&srv->h.tcp, (struct sockaddr *)&ss, 0);
+	if (rc == 0)
+		rc = uv_listen(&srv->h.stream, 64, on_connection);
+	if (rc == 0)
+		rc = uv_tcp_getsockname(&srv->h.tcp, (struct sockaddr *)&ss, &namelen);
+	if (rc != 0) {
+		tdm_err_set(err, "forward listener %s: %s", address, uv_strerror(rc));
+		srv->close_requested = 1;
+		uv_close(&srv->h.handle, on_server_closed);
+		return TDM_EIO;
+	}
+	srv->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						   : ((struct sockaddr_in *)&ss)->sin_port);
+	*out = srv;
+	return 0;
+}
+
+unsigned control_server_port(const struct control_server *srv)
+{
+	return srv->port;
 }

@@ -1,6 +1,8 @@
 /*
- * The control socket server: a libuv pipe listener that reads control
- * frames (control.h) and hands each request to a dispatcher.  The
+ * The control socket server: a libuv listener, on a UNIX socket (the CLIs)
+ * or on TCP (the forward listener other nodes send writes and queries to),
+ * that reads control frames (control.h) and hands each request to a
+ * dispatcher.  The
  * dispatcher answers at once or later (a write waits for its Raft commit)
  * with control_conn_reply(); it may send progress first with
  * control_conn_progress().  One request is served per connection at a time.
@@ -32,7 +34,28 @@ int control_server_start(struct control_server **out, uv_loop_t *loop,
 			 const char *path, control_dispatch_fn dispatch,
 			 void *ctx, struct tdm_err *err);
 
-/** Stop listening, close every connection, unlink the socket. */
+/**
+ * Listen on TCP at "a.b.c.d:port" (or "[v6]:port"; port 0 picks one) for
+ * control frames from other nodes.  Connections get TCP_NODELAY and
+ * keepalive.  No authentication: bind it to the cluster's private network.
+ * @param out caller closes with control_server_close().
+ * @return 0, TDM_EINVAL (bad address), TDM_EIO (cannot bind).
+ */
+int control_server_start_tcp(struct control_server **out, uv_loop_t *loop,
+			     const char *address, control_dispatch_fn dispatch,
+			     void *ctx, struct tdm_err *err);
+
+/** The TCP port bound (0 for a UNIX socket). */
+unsigned control_server_port(const struct control_server *srv);
+
+/**
+ * Stop accepting connections (and unlink the socket file) but keep serving
+ * the connections already open: the first step of a clean shutdown.
+ * NULL is fine.
+ */
+void control_server_stop_listening(struct control_server *srv);
+
+/** Stop listening, close every connection, unlink the socket (if UNIX).  NULL is fine. */
 void control_server_close(struct control_server *srv);
 
 /** Send the final answer (body copied).  Safe after the client went away. */

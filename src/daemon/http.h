@@ -42,9 +42,4 @@ unsigned daemon_http_port(const struct daemon_http *http);
 
 void daemon_http_stop(struct daemon_http *http);
 
-/** Split "host:port" / "[v6]:port" into a sockaddr.  0 or TDM_EINVAL. */
-struct sockaddr_storage;
-int daemon_parse_address(const char *address, struct sockaddr_storage *out,
-			 struct tdm_err *err);
-
 #endif

@@ -6,6 +6,10 @@ TCase *tcase_control(void);
 TCase *tcase_http(void);
 TCase *tcase_process(void);
 TCase *tcase_control_server(void);
+TCase *tcase_health(void);
+TCase *tcase_settings(void);
+TCase *tcase_writer_text(void);
+TCase *tcase_peer_client(void);
 
 int main(void)
 {
@@ -16,6 +20,10 @@ int main(void)
 	suite_add_tcase(s, tcase_http());
 	suite_add_tcase(s, tcase_process());
 	suite_add_tcase(s, tcase_control_server());
+	suite_add_tcase(s, tcase_health());
+	suite_add_tcase(s, tcase_settings());
+	suite_add_tcase(s, tcase_writer_text());
+	suite_add_tcase(s, tcase_peer_client());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,140 @@
+/*
+ * Private to src/daemon: struct daemon, the state of one tandemd process,
+ * and the functions its files share (daemon__ prefix).  Everything here
+ * belongs to the loop thread, except `box`, the published status that the
+ * HTTP thread reads.
+ */
+#ifndef TDM_DAEMON_INT_H
+#define TDM_DAEMON_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/conf.h"
+#include "daemon/settings.h"
+#include "daemon/control_server.h"
+#include "daemon/daemon.h"
+#include "daemon/status.h"
+#include "ledger/ledger.h"
+#include "raft/cluster.h"
+
+struct daemon_http;
+struct peer_client;
+struct writer;
+struct custody;
+
+struct daemon {
+	uv_loop_t loop;
+	const struct daemon_options *opt;
+	struct tdm_conf *conf;
+	struct daemon_config *cfg;
+
+	struct ledger *ledger;
+	struct cluster *cluster;
+	struct writer *writer;
+	struct peer_client *peers;
+	struct custody *custody;
+
+	struct control_server *ctl_unix;   /* the CLIs */
+	struct control_server *ctl_tcp;    /* forward listener: other nodes */
+	struct daemon_http *http;
+	struct daemon_status_box box;
+
+	uv_timer_t status_timer;           /* refreshes the published status */
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t stop_timer;             /* shutdown grace period */
+
+	/* Measurements for status. */
+	uint64_t started_ms;               /* uv_now at start */
+	uint64_t rate_applied, rate_ms;    /* last sample */
+	double apply_rate;
+	uint64_t snapshot_ms;              /* uv_now of the last snapshot taken/restored, 0 none */
+	uint64_t forwarded;
+
+	unsigned requests;                 /* control requests being served */
+	bool stopping;
+	uint64_t stopping_since;
+	int exit_code;
+};
+
+/*- node.c: the ledger as the cluster's FSM, start and status ------------*/
+
+/** Open state.db, start the cluster node.  0 or a code with a message. */
+int daemon__node_start(struct daemon *d, struct tdm_err *err);
+/** Fill a fresh status (loop thread). */
+void daemon__status_fill(struct daemon *d, struct daemon_status *st);
+/** Refresh the published status now. */
+void daemon__status_publish(struct daemon *d);
+
+/*- commands.c: the control dispatcher ------------------------------------*/
+
+/** control_dispatch_fn for both listeners; ctx is the struct daemon. */
+void daemon__dispatch(void *ctx, struct control_conn *conn, const struct control_request *req);
+
+/** Reply and account for the end of a request (every command ends here). */
+void daemon__reply(struct daemon *d, struct control_conn *conn, int status, const char *body);
+
+/** printf into a malloc'd string. */
+char *daemon__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*- command handlers (cmd_*.c) ------------------------------------------------
+ * Each gets the request (borrowed until it replies) and must end with
+ * daemon__reply() exactly once, now or later.  Arguments are req->argv
+ * from `argi` on (after the command words).
+ */
+typedef void (*daemon_cmd_fn)(struct daemon *d, struct control_conn *conn,
+			      const struct control_request *req, int argi);
+
+void daemon__cmd_status(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_node_info(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_verify(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_digest(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_barrier(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_add(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_remove(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_transfer(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_bench(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_test_submit(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_entry_submit(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_key_generate(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_key_list(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_custody_pubkey(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+
+/**
+ * Parse "--name VALUE" pairs from argv[argi..]: `names` NULL-terminated,
+ * values[k] set for names[k] when given.  On error `msg` holds a line for
+ * the client.  @return 0 or TDM_EINVAL.
+ */
+int daemon__opt_uint(const struct control_request *req, int argi, const char *const *names,
+		     uint64_t *values, char *msg, size_t cap);
+
+/** Payload length that makes a TEST entry `size` bytes long in all. */
+size_t daemon__test_payload_len(size_t size);
+
+/** Is JSON asked for? */
+bool daemon__json(const struct control_conn *conn);
+
+/**
+ * A leader-only command found this node is not (or no longer) a ready
+ * leader: forward it, or refuse with CONTROL_EXIT_UNAVAILABLE if it was
+ * forwarded already.
+ */
+void daemon__not_leader(struct daemon *d, struct control_conn *conn, const struct control_request *req);
+
+/** Parse a node id (1 .. 2^63).  0 on success, TDM_EINVAL. */
+int daemon__parse_id(const char *s, uint64_t *id);
+
+/*- forward.c -----------------------------------------------------------*/
+
+/** Send the request to the leader and relay its answer to `conn`. */
+void daemon__forward(struct daemon *d, struct control_conn *conn, const struct control_request *req);
+
+/*- lifecycle (daemon.c) ----------------------------------------------------*/
+
+/** Begin a clean shutdown (SIGTERM, `stop`). */
+void daemon__stop(struct daemon *d);
+/** Re-read conf.xml and apply what can change at run time (SIGHUP, `reload`). */
+int daemon__reload(struct daemon *d, char *msg, size_t cap);
+
+#endif
