@@ -12,6 +12,7 @@
 #
 # Ratios for Tandem (label tandem-signzone) per size:
 #   wall_vs[peer]   Tandem full-sign wall / peer wall (below 1: Tandem faster)
+#   cpu_vs[peer]    the same for CPU seconds (user+sys, all processes)
 #   pct_ceiling     Tandem RRSIGs/s as % of the PKCS#11 ceiling (token keys,
 #                   2 processes; session keys, 2 processes, if that is all)
 #   rss_per_name    Tandem peak RSS in bytes / names (target 1024)
@@ -47,7 +48,7 @@ BEGIN {
 		else rate = $9 / $5
 	}
 	r_rate[nruns] = rate
-	if ($4 == "ok") { okwall[$1 "," $2 "," $3] = $5 + 0; okrun[$1 "," $2 "," $3] = nruns }
+	if ($4 == "ok") { okwall[$1 "," $2 "," $3] = $5 + 0; okcpu[$1 "," $2 "," $3] = $6 + $7; okrun[$1 "," $2 "," $3] = nruns }
 }
 function num(x, fmt) { return (x == "" || x == "-") ? "null" : sprintf(fmt, x) }
 function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
@@ -91,6 +92,14 @@ END {
 				split(k, p, ",")
 				if (p[1] != size || p[3] != "sign" || p[2] == "tandem-signzone") continue
 				printf "%s%s: %s", sep, q(p[2]), (t != "" && okwall[k] > 0) ? sprintf("%.3f", t / okwall[k]) : "null"; sep = ", "
+			}
+			printf "},\n"
+			tc = okcpu[size ",tandem-signzone,sign"]
+			printf "        \"cpu_vs_peer\": {"; sep = ""
+			for (k in okcpu) {
+				split(k, p, ",")
+				if (p[1] != size || p[3] != "sign" || p[2] == "tandem-signzone") continue
+				printf "%s%s: %s", sep, q(p[2]), (tc != "" && okcpu[k] > 0) ? sprintf("%.3f", tc / okcpu[k]) : "null"; sep = ", "
 			}
 			printf "},\n"
 			printf "        \"rrsigs_per_s_pct_of_ceiling\": %s,\n", (ti != "" && ceiling != "" && r_rate[ti] != "") ? sprintf("%.1f", 100 * r_rate[ti] / ceiling) : "null"
@@ -142,7 +151,9 @@ END {
 		printf "  Tandem ratios:\n"
 		for (i = 1; i <= nruns; i++) {
 			if (r_size[i] != size || r_kind[i] != "sign" || r_label[i] == "tandem-signzone" || r_status[i] != "ok" || r_wall[i] <= 0) continue
-			printf "    wall time vs %-20s %6.2f  (%s)\n", r_label[i] ":", t / r_wall[i], t < r_wall[i] ? sprintf("Tandem %.2fx faster", r_wall[i] / t) : sprintf("Tandem %.2fx slower", t / r_wall[i])
+			printf "    wall time vs %-20s %6.2f  (%s)", r_label[i] ":", t / r_wall[i], t < r_wall[i] ? sprintf("Tandem %.2fx faster", r_wall[i] / t) : sprintf("Tandem %.2fx slower", t / r_wall[i])
+			if (r_cpu[i] > 0) printf "; CPU time %.2f of the peer's", r_cpu[ti] / r_cpu[i]
+			printf "\n"
 		}
 		if (ceiling != "" && r_rate[ti] != "")
 			printf "    RRSIGs/s vs PKCS#11 ceiling:   %5.1f %%  (%.0f of %.0f/s, %s)\n", 100 * r_rate[ti] / ceiling, r_rate[ti], ceiling, ceiling_what
