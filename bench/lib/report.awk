@@ -15,6 +15,7 @@
 #   cpu_vs[peer]    the same for CPU seconds (user+sys, all processes)
 #   pct_ceiling     Tandem RRSIGs/s as % of the PKCS#11 ceiling (token keys,
 #                   2 processes; session keys, 2 processes, if that is all)
+#   threads_mode    wall of tandem-signzone --threads / default mode
 #   rss_per_name    Tandem peak RSS in bytes / names (target 1024)
 #   resign*_pct     re-sign wall as % of the full-sign wall
 BEGIN {
@@ -90,7 +91,7 @@ END {
 			printf "\n        \"wall_vs_peer\": {"; sep = ""
 			for (k in okwall) {
 				split(k, p, ",")
-				if (p[1] != size || p[3] != "sign" || p[2] == "tandem-signzone") continue
+				if (p[1] != size || p[3] != "sign" || p[2] ~ /^tandem-signzone/) continue
 				printf "%s%s: %s", sep, q(p[2]), (t != "" && okwall[k] > 0) ? sprintf("%.3f", t / okwall[k]) : "null"; sep = ", "
 			}
 			printf "},\n"
@@ -98,12 +99,14 @@ END {
 			printf "        \"cpu_vs_peer\": {"; sep = ""
 			for (k in okcpu) {
 				split(k, p, ",")
-				if (p[1] != size || p[3] != "sign" || p[2] == "tandem-signzone") continue
+				if (p[1] != size || p[3] != "sign" || p[2] ~ /^tandem-signzone/) continue
 				printf "%s%s: %s", sep, q(p[2]), (tc != "" && okcpu[k] > 0) ? sprintf("%.3f", tc / okcpu[k]) : "null"; sep = ", "
 			}
 			printf "},\n"
 			printf "        \"rrsigs_per_s_pct_of_ceiling\": %s,\n", (ti != "" && ceiling != "" && r_rate[ti] != "") ? sprintf("%.1f", 100 * r_rate[ti] / ceiling) : "null"
 			printf "        \"rss_bytes_per_name\": %s,\n        \"rss_target_bytes_per_name\": 1024,\n", ti != "" ? sprintf("%.0f", r_rss[ti] * 1024 / size) : "null"
+			th = okwall[size ",tandem-signzone-threads,sign"]
+			printf "        \"threads_mode_wall_vs_default\": %s,\n", (t != "" && t + 0 > 0 && th != "") ? sprintf("%.3f", th / t) : "null"
 			r0 = okwall[size ",tandem-signzone,resign0"]; r1 = okwall[size ",tandem-signzone,resign1"]
 			printf "        \"resign_unchanged_pct_of_sign\": %s,\n", (t != "" && t + 0 > 0 && r0 != "") ? sprintf("%.1f", 100 * r0 / t) : "null"
 			printf "        \"resign_one_change_pct_of_sign\": %s\n      }\n    }", (t != "" && t > 0 && r1 != "") ? sprintf("%.1f", 100 * r1 / t) : "null"
@@ -150,11 +153,14 @@ END {
 		ti = okrun[size ",tandem-signzone,sign"]
 		printf "  Tandem ratios:\n"
 		for (i = 1; i <= nruns; i++) {
-			if (r_size[i] != size || r_kind[i] != "sign" || r_label[i] == "tandem-signzone" || r_status[i] != "ok" || r_wall[i] <= 0) continue
+			if (r_size[i] != size || r_kind[i] != "sign" || r_label[i] ~ /^tandem-signzone/ || r_status[i] != "ok" || r_wall[i] <= 0) continue
 			printf "    wall time vs %-20s %6.2f  (%s)", r_label[i] ":", t / r_wall[i], t < r_wall[i] ? sprintf("Tandem %.2fx faster", r_wall[i] / t) : sprintf("Tandem %.2fx slower", t / r_wall[i])
 			if (r_cpu[i] > 0) printf "; CPU time %.2f of the peer's", r_cpu[ti] / r_cpu[i]
 			printf "\n"
 		}
+		th = okwall[size ",tandem-signzone-threads,sign"]
+		if (th != "")
+			printf "    threads mode (--threads):      %5.2f of the default mode's wall time\n", th / t
 		if (ceiling != "" && r_rate[ti] != "")
 			printf "    RRSIGs/s vs PKCS#11 ceiling:   %5.1f %%  (%.0f of %.0f/s, %s)\n", 100 * r_rate[ti] / ceiling, r_rate[ti], ceiling, ceiling_what
 		else
