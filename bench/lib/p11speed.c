@@ -81,11 +81,18 @@ static void p11_init(void)
 		die("C_Initialize", rv);
 }
 
-static CK_SLOT_ID find_slot(void)
+/*
+ * SoftHSM2 2.6.1 sometimes does not see a token when several processes run
+ * C_Initialize at the same moment (seen with 2 worker processes: the slot
+ * list lacks the token about one time in three).  find_slot() therefore
+ * retries: after C_Finalize + C_Initialize, up to 20 times.
+ */
+static CK_SLOT_ID find_slot_once(bool *found)
 {
 	CK_SLOT_ID slots[64];
 	CK_ULONG n = 64;
 	CK_RV rv = p11->C_GetSlotList(CK_TRUE, slots, &n);
+	*found = false;
 	if (rv != CKR_OK)
 		die("C_GetSlotList", rv);
 	for (CK_ULONG i = 0; i < n; i++) {
@@ -97,9 +104,31 @@ static CK_SLOT_ID find_slot(void)
 			bool pad = true;
 			for (size_t k = len; k < sizeof ti.label; k++)
 				pad = pad && ti.label[k] == ' ';
-			if (pad)
+			if (pad) {
+				*found = true;
 				return slots[i];
+			}
 		}
+	}
+	return 0;
+}
+
+static void p11_init(void);
+
+static CK_SLOT_ID find_slot(void)
+{
+	bool found;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		CK_SLOT_ID slot = find_slot_once(&found);
+		if (found) {
+			if (attempt > 0)
+				fprintf(stderr, "p11speed: token '%s' found after %d retries\n",
+					opt_label, attempt);
+			return slot;
+		}
+		p11->C_Finalize(NULL);
+		usleep(20000 + 10000 * (useconds_t)(getpid() % 5));
+		p11_init();
 	}
 	fprintf(stderr, "p11speed: no token labelled '%s'\n", opt_label);
 	exit(1);
