@@ -7,7 +7,21 @@
  *
  * After fork() a child must not use its parent's context: it calls
  * hsm_ctx_open() again (PKCS#11 v2.40 §5.4: a child process must call
- * C_Initialize).  The signer's worker processes rely on this.
+ * C_Initialize).  The signer's worker processes rely on this.  A context
+ * inherited from the parent refuses to sign (TDM_EHSM, "inherited across
+ * fork()"); hsm_ctx_close() on it only frees memory.
+ *
+ * Several contexts may share one module (and one token): the module is
+ * loaded and C_Initialize'd once per process and finalized with its last
+ * context.  SoftHSM2 sees only the tokens that existed at C_Initialize.
+ *
+ * Threads: hsm_sign() takes no lock and may run in any number of threads.
+ * Every other function is thread-safe too (they serialise on the ctx's
+ * admin session), except hsm_key_set_algorithm(), hsm_key_remove() and
+ * hsm_ctx_close(), which the caller must not run while another thread
+ * signs with the key or ctx concerned.  Session objects (keygen with
+ * .session, hsm_key_unwrap) live in the ctx's admin session and die with
+ * the ctx.
  *
  * Every PKCS#11 failure is reported with the function and the CKR_ name
  * ("C_Sign: CKR_DEVICE_ERROR") in the struct tdm_err, and TDM_EHSM.
@@ -37,16 +51,24 @@ struct hsm_ctx;
 struct hsm_key;
 
 /**
- * Load `module_path`, find the token labelled `token_label`, log in with
- * `pin` (NULL: the environment variable TANDEM_PIN_<NAME>, else fail).
- * @param out caller closes with hsm_ctx_close().
- * @return 0, TDM_EHSM, TDM_ENOENT (no such token or module).
+ * Load `module_path`, find the token labelled `token_label`, log in as
+ * CKU_USER with `pin` (NULL: the environment variable TANDEM_PIN_<NAME>,
+ * NAME being `repo_name` upper-cased with other bytes as '_'), open the
+ * ctx's admin session.  The messages name the repository
+ * ("repository SoftHSM: C_Login: CKR_PIN_INCORRECT").
+ * @param out caller closes with hsm_ctx_close(); untouched on failure.
+ * @return 0, TDM_EHSM, TDM_ENOENT (no such token or module), TDM_EINVAL
+ * (no PIN anywhere).
  */
 int hsm_ctx_open(struct hsm_ctx **out, const char *repo_name,
 		 const char *module_path, const char *token_label,
 		 const char *pin, struct tdm_err *err);
 
-/** Log out, close every session, C_Finalize, unload.  Frees ctx and its keys. */
+/**
+ * Close every session of ctx (the token logs out with the last one), and
+ * C_Finalize the module if no other ctx uses it.  Frees ctx and its keys.
+ * No other thread may be using ctx.  NULL is fine.
+ */
 void hsm_ctx_close(struct hsm_ctx *ctx);
 
 /** The repository name given to hsm_ctx_open(). */
@@ -95,7 +117,10 @@ int hsm_key_generate(struct hsm_ctx *ctx, const struct hsm_keygen *opts,
 int hsm_key_find(struct hsm_ctx *ctx, const char *cka_id_hex,
 		 struct hsm_key **out, struct tdm_err *err);
 
-/** Destroy both halves of the key pair in the token.  Invalidates key. */
+/**
+ * Destroy both halves of the key pair in the token and free key, which no
+ * thread may use any more.  @return 0, TDM_EHSM (key is freed anyway).
+ */
 int hsm_key_remove(struct hsm_ctx *ctx, struct hsm_key *key,
 		   struct tdm_err *err);
 
