@@ -97,6 +97,8 @@ int hsm__threads_init(struct hsm_ctx *ctx);
 int hsm__thread_get(struct hsm_ctx *ctx, struct hsm__thread **out,
 		    struct tdm_err *err);
 void hsm__threads_close(struct hsm_ctx *ctx, bool call_module);
+/** Close and forget the calling thread's session (it went bad). */
+void hsm__thread_drop(struct hsm_ctx *ctx, struct hsm__thread *t);
 
 /*- keys.c -*/
 /** Build a key from its private handle (and public handle, if any). */

@@ -7,7 +7,9 @@
  * A thread's session is closed when the thread exits (key destructor) or
  * when the ctx closes, whichever comes first.  Every session of the ctx is
  * on ctx->threads so hsm_ctx_close() can reach the ones of threads that
- * are still alive.  Session objects are not created in these sessions
+ * are still alive.  A session the token declares dead (a network HSM
+ * restarted) is dropped, and the thread's next call opens a new one.
+ * Session objects are not created in these sessions
  * (they would die with the thread) but in the ctx's admin session.
  */
 #include "hsm/internal.h"
@@ -85,6 +87,12 @@ int hsm__thread_get(struct hsm_ctx *ctx, struct hsm__thread **out,
 	pthread_setspecific(ctx->tkey, t);
 	*out = t;
 	return 0;
+}
+
+void hsm__thread_drop(struct hsm_ctx *ctx, struct hsm__thread *t)
+{
+	pthread_setspecific(ctx->tkey, NULL);
+	destructor(t);
 }
 
 void hsm__threads_close(struct hsm_ctx *ctx, bool call_module)

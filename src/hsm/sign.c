@@ -146,6 +146,9 @@ int hsm_sign(struct hsm_ctx *ctx, struct hsm_key *key, const uint8_t *data,
 		rv = ctx->p11->C_Sign(t->session, in, in_len, sig, &out_len);
 	}
 	if (__builtin_expect(rv != CKR_OK, 0)) {
+		if (rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
+		    rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT)
+			hsm__thread_drop(ctx, t);
 		hsm__fail(err, fn, rv);
 		tdm_err_wrap(err, "repository %s: key %s", ctx->name,
 			     key->id_hex);

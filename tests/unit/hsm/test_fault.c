@@ -69,6 +69,26 @@ START_TEST(test_fault_persistent)
 }
 END_TEST
 
+/* A session the token calls invalid is replaced on the next call. */
+START_TEST(test_fault_session_invalid)
+{
+	struct tdm_err err = { "" };
+	struct hsm_ctx *ctx;
+	struct hsm_key *k;
+
+	hsm_test_fault_sign(1, false, 0xb3 /* CKR_SESSION_HANDLE_INVALID */);
+	ctx = t_open();
+	k = t_keygen(ctx, 13, true, false);
+	ck_assert_int_eq(sign_once(ctx, k, &err), TDM_EHSM);
+	ck_assert_msg(strstr(err.msg, "C_Sign: CKR_SESSION_HANDLE_INVALID"),
+		      "%s", err.msg);
+	ck_assert_int_eq(sign_once(ctx, k, &err), 0);
+	ck_assert_int_eq(sign_once(ctx, k, &err), 0);
+	hsm_test_fault_sign(0, false, 0);
+	hsm_ctx_close(ctx);
+}
+END_TEST
+
 /* TANDEM_HSM_FAULT is read at the first hsm_ctx_open() of the process,
  * so this test runs in a fresh process with no fixture. */
 START_TEST(test_fault_env)
@@ -98,6 +118,7 @@ TCase *tcase_fault(void)
 	tcase_add_checked_fixture(tc, t_setup, t_teardown);
 	tcase_add_test(tc, test_fault_once);
 	tcase_add_test(tc, test_fault_persistent);
+	tcase_add_test(tc, test_fault_session_invalid);
 	return tc;
 }
 
