@@ -4,11 +4,19 @@
  * against the RelaxNG schemas in src/common/schemas/.
  *
  * Every loader takes a struct tdm_err and on failure fills it with one
- * message naming the file, the line and the element
- * ("conf.xml:12: <Repository name=\"SoftHSM\">: <TokenLabel>: missing"),
- * returns a negative code and leaves *out untouched.  Durations are
- * converted to seconds (OpenDNSSEC's month = 31 days, year = 365 days).
- * Structures are heap-allocated and freed with their *_free function.
+ * line naming the file, the line and the element
+ * ("conf.xml:12: <Repository name=\"SoftHSM\">: element TokenLabel missing",
+ * "kasp.xml:41: <Policy name=\"lab\">: <Lifetime>: not a duration: \"1y\""),
+ * returns a negative code and leaves *out untouched.  Parsing never touches
+ * the network, expands no entities and refuses any <!DOCTYPE>.  Durations
+ * are converted to seconds (OpenDNSSEC's month = 31 days, year = 365 days).
+ * Structures are heap-allocated and freed with their *_free function; the
+ * loaders are safe to call from several threads.
+ *
+ * Elements may appear in any order within a section.  The policy rules of
+ * ods-kaspcheck (Validity vs Refresh, unknown repositories, NSEC3
+ * iterations ...) are not load errors: tdm_kasp_check() and friends report
+ * them, errors and warnings apart, so tandem-kaspcheck can show them all.
  */
 #ifndef TDM_CONF_H
 #define TDM_CONF_H

@@ -172,6 +172,19 @@ void tdm__xml_vformat(char *buf, size_t len, const char *path, xmlNodePtr node,
 		snprintf(buf, len, "%s:%ld: %s", path, tdm__xml_line(node), msg);
 }
 
+/*
+ * One message, one line: libxml2's messages and the operator's own text
+ * (a value quoted back) may hold newlines or other control characters.
+ */
+static int oneline(struct tdm_err *err, int rc)
+{
+	if (err != NULL)
+		for (char *p = err->msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+	return rc;
+}
+
 /*- opening a document ---------------------------------------------------*/
 
 static int read_file(const char *path, char **data, size_t *len,
@@ -251,12 +264,12 @@ int tdm__xml_open(const char *path, const void *buf, size_t len,
 	if (buf == NULL) {
 		rc = read_file(path, &owned, &len, err);
 		if (rc != 0)
-			return rc;
+			return oneline(err, rc);
 		buf = owned;
 	}
 	if (len > (size_t)INT32_MAX) {
 		free(owned);
-		return tdm_err_fail(err, TDM_EIO, "%s: file too large", path);
+		return oneline(err, tdm_err_fail(err, TDM_EIO, "%s: file too large", path));
 	}
 
 	capture_begin(&saved, &c);
@@ -264,7 +277,7 @@ int tdm__xml_open(const char *path, const void *buf, size_t len,
 	if (pctx == NULL) {
 		capture_end(&saved);
 		free(owned);
-		return tdm_err_fail(err, TDM_ENOMEM, "%s: out of memory", path);
+		return oneline(err, tdm_err_fail(err, TDM_ENOMEM, "%s: out of memory", path));
 	}
 	/* No XML_PARSE_NOENT (entities stay unexpanded), no DTDLOAD, no
 	 * network.  Big line numbers so messages stay right past line 65535. */
@@ -282,14 +295,14 @@ int tdm__xml_open(const char *path, const void *buf, size_t len,
 		snprintf(msg, sizeof msg, "%s", c.n > 0 ? c.d[0].msg : "not an XML document");
 		if (doc != NULL)
 			xmlFreeDoc(doc);
-		return tdm_err_fail(err, TDM_EPARSE, "%s:%ld: not well-formed XML: %s",
-				    path, line, msg);
+		return oneline(err, tdm_err_fail(err, TDM_EPARSE, "%s:%ld: not well-formed XML: %s",
+				    path, line, msg));
 	}
 	if (doc->intSubset != NULL || doc->extSubset != NULL) {
 		xmlFreeDoc(doc);
-		return tdm_err_fail(err, TDM_EPARSE,
+		return oneline(err, tdm_err_fail(err, TDM_EPARSE,
 				    "%s:%ld: <!DOCTYPE> not allowed (no DTDs or entities)",
-				    path, doctype_line);
+				    path, doctype_line));
 	}
 	top = xmlDocGetRootElement(doc);
 	if (top == NULL || !tdm__xml_is(top, root)) {
@@ -300,7 +313,7 @@ int tdm__xml_open(const char *path, const void *buf, size_t len,
 				  path, top ? tdm__xml_line(top) : 1L,
 				  top ? what : "no element", root);
 		xmlFreeDoc(doc);
-		return rc;
+		return oneline(err, rc);
 	}
 	*out = doc;
 	return 0;
@@ -479,7 +492,7 @@ int tdm__xml_validate(xmlDocPtr doc, const char *path, const char *schema,
 			tdm_err_set(err, "%s:%ld: %s", path, best_line, best_msg);
 		}
 	}
-	return TDM_ESCHEMA;
+	return oneline(err, TDM_ESCHEMA);
 }
 
 /*- reading helpers ----------------------------------------------------------*/
@@ -504,6 +517,7 @@ int tdm__xml_fail(struct tdm__xml_ctx *ctx, int code, xmlNodePtr node,
 		tdm__xml_vformat(ctx->err->msg, sizeof ctx->err->msg, ctx->path,
 				 node, fmt, ap);
 		va_end(ap);
+		oneline(ctx->err, code);
 	}
 	return code;
 }
