@@ -97,8 +97,8 @@ static int zone_del(struct ledger__ctx *c, const struct ledger_cmd *m)
 {
 	/* Statements as distinct literals: the cache is keyed by pointer. */
 	static const char *const dels[] = {
-		"DELETE FROM key_states WHERE key_id IN "
-		"(SELECT id FROM keys WHERE scope_name = ?1 AND scope = 1)",
+		("DELETE FROM key_states WHERE key_id IN "
+		 "(SELECT id FROM keys WHERE scope_name = ?1 AND scope = 1)"),
 		"DELETE FROM keys WHERE scope_name = ?1 AND scope = 1",
 		"DELETE FROM zone_inputs WHERE zone = ?1",
 		"DELETE FROM zone_input_chunks WHERE zone = ?1",

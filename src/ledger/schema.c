@@ -54,7 +54,7 @@ static const char schema_sql[] =
 	"CREATE TABLE signatures ("
 	"  zone TEXT NOT NULL, owner BLOB NOT NULL, type INTEGER NOT NULL,"
 	"  key_tag INTEGER NOT NULL, input_serial INTEGER NOT NULL, rdata BLOB NOT NULL,"
-	"  PRIMARY KEY (zone, owner, type, key_tag));"
+	"  PRIMARY KEY (zone, owner, type, key_tag)) WITHOUT ROWID;"
 	"CREATE TABLE sig_batches ("
 	"  zone TEXT NOT NULL, input_serial INTEGER NOT NULL, batch INTEGER NOT NULL,"
 	"  nsigs INTEGER NOT NULL,"
