@@ -59,6 +59,8 @@ static const struct command commands[] = {
 	{ "digest", NULL, CMD_HIDDEN, daemon__cmd_digest, "digest [MIN_INDEX]" },
 	{ "entry", "submit", CMD_LEADER | CMD_HIDDEN, daemon__cmd_entry_submit, "entry submit HEX..." },
 	{ "custody", "pubkey", CMD_HIDDEN, daemon__cmd_custody_pubkey, "custody pubkey" },
+	{ "key", "sign", CMD_HIDDEN, daemon__cmd_key_sign, "key sign KEY HEXDATA" },
+	{ "key", "verify", CMD_HIDDEN, daemon__cmd_key_verify, "key verify KEY HEXDATA HEXSIG" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

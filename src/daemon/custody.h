@@ -44,6 +44,8 @@ void custody_on_apply(struct custody *cu, const struct ledger_result *res, const
 		      size_t len);
 /** state.db was replaced by a snapshot: look for this node's NODE_ADD again. */
 void custody_on_restore(struct custody *cu);
+/** The node started (its log replayed): look for this node's NODE_ADD. */
+void custody_on_start(struct custody *cu);
 /** The Raft configuration changed (add/remove): reconcile soon. */
 void custody_members_changed(struct custody *cu);
 
@@ -51,5 +53,18 @@ void custody_members_changed(struct custody *cu);
  * The transport public key of this node (borrowed), NULL without custody.
  */
 const uint8_t *custody_transport_pubkey(struct custody *cu, size_t *len);
+
+struct hsm_key;
+
+/**
+ * The ledger key `key_id` as a signing key of this node: unwrapped under
+ * the KEK into a session object on first use, then cached by the HSM
+ * layer.  @param key (out) borrowed from the custody's HSM context;
+ * @param info (out) the ledger row, free with custody_key_info_free().
+ * @return 0, TDM_ENOKEY (no custody, no such key, no KEK), TDM_EHSM, TDM_EALGO.
+ */
+int custody_key_get(struct custody *cu, const char *key_id, struct hsm_key **key,
+		    struct ledger_key **info, struct tdm_err *err);
+void custody_key_info_free(struct ledger_key *info);
 
 #endif

@@ -99,6 +99,8 @@ void daemon__cmd_test_submit(struct daemon *d, struct control_conn *conn, const 
 void daemon__cmd_entry_submit(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 void daemon__cmd_key_generate(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 void daemon__cmd_key_list(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_key_sign(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+void daemon__cmd_key_verify(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 void daemon__cmd_custody_pubkey(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 
 /**

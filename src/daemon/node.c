@@ -156,6 +156,7 @@ int daemon__node_start(struct daemon *d, struct tdm_err *err)
 	rc = cluster_new(&d->cluster, &d->loop, &cc, &ops, d, &events, err);
 	if (rc != 0)
 		return rc;
+	custody_on_start(d->custody);
 	d->peers = peer_client_new(&d->loop);
 	d->writer = writer_new(&d->loop, d->cluster, d->ledger, d->peers, d->cfg);
 	return 0;
