@@ -8,7 +8,7 @@
 #                                returns the number that failed
 #   tdm_validator_log            the combined output of the last tdm_validate
 #   tdm_compare ZONE DENIAL UNSIGNED SIGNED [OPTS]   zone_compare.py
-#   tdm_summary_field FIELD LOG  a number from tandem-signzone's summary line
+#   tdm_summary_field WORD LOG   a count from tandem-signzone's summary line
 #
 # Expected refusals: kzonecheck refuses any zone with data below a DNAME
 # ("child record exists under DNAME", then "missing NSEC(3) record" for the
@@ -105,14 +105,15 @@ tdm_compare() {
 		--soa-ttl 3600 --soa-minimum 300 "$@" "$unsigned" "$signed"
 }
 
-# tdm_summary_field FIELD LOG: the integer after FIELD in the summary line
-# of tandem-signzone, e.g. "signatures made" -> 42.
+# tdm_summary_field WORD LOG: a count from tandem-signzone's summary line,
+# "ZONE: serial N, N RRsets, N signatures made, N [signatures] reused, S s".
+# WORD is "made", "reused" or "RRsets"; a JSON object with "sigs_made" /
+# "signatures_made" (etc.) on a line of its own is read first.
 tdm_summary_field() {
 	"$TDM_PYTHON" - "$1" "$2" <<'PY'
 import json, re, sys
-field, log = sys.argv[1], sys.argv[2]
+word, log = sys.argv[1], sys.argv[2]
 text = open(log, encoding="utf-8", errors="replace").read()
-# Prefer a JSON object on the last line that has one.
 for line in reversed(text.splitlines()):
     line = line.strip()
     if line.startswith("{"):
@@ -120,14 +121,15 @@ for line in reversed(text.splitlines()):
             obj = json.loads(line)
         except ValueError:
             continue
-        key = field.replace(" ", "_")
-        for k in (key, key.replace("signatures_", "sigs_")):
+        for k in ("sigs_" + word, "signatures_" + word, word.lower()):
             if k in obj:
                 print(int(obj[k]))
                 sys.exit(0)
+pat = re.compile(r"(\d+)\s+(?:signatures?\s+)?" + re.escape(word) + r"\b")
 for line in reversed(text.splitlines()):
-    m = re.search(r"(\d+)\s+" + re.escape(field), line) or \
-        re.search(re.escape(field) + r"[ :=]+(\d+)", line)
+    if "[warning]" in line or "[error]" in line:
+        continue
+    m = pat.search(line)
     if m:
         print(m.group(1))
         sys.exit(0)

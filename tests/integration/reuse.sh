@@ -53,8 +53,8 @@ sign() {
 		bad "$step: tandem-signzone exited $rc"; sed 's/^/     | /' "$tmp/$step.log"
 		return 1
 	fi
-	made=$(tdm_summary_field "signatures made" "$tmp/$step.log") || made=?
-	reused=$(tdm_summary_field "reused" "$tmp/$step.log") || reused=?
+	made=$(tdm_summary_field made "$tmp/$step.log") || made=?
+	reused=$(tdm_summary_field reused "$tmp/$step.log") || reused=?
 	if [ "$made" = ? ] || [ "$reused" = ? ]; then
 		bad "$step: no summary line with signatures made/reused:"; tail -n 3 "$tmp/$step.log"
 		return 1
