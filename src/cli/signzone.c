@@ -248,6 +248,13 @@ static void *read_prev(void *arg)
 	return NULL;
 }
 
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* Zone names compare without case and without the trailing dot. */
 static bool same_zone(const char *a, const char *b)
 {
@@ -380,22 +387,8 @@ int main(int argc, char **argv)
 			read_prev(&pj);
 	}
 	rc = signer_zone_read(&z, zone, input, &err);
-	if (prev_started)
-		pthread_join(prev_thread, NULL);
 	if (rc != 0)
 		goto fail;
-	if (pj.path != NULL && pj.rc != 0) {
-		/* An unreadable previous output costs a full signing, nothing
-		 * more; but "keep" cannot be checked against it. */
-		if (sc->serial == TDM_SERIAL_KEEP) {
-			memcpy(&err, &pj.err, sizeof err);
-			tdm_err_wrap(&err, "serial policy keep needs the previous output (use --full to ignore it)");
-			rc = pj.rc;
-			goto fail;
-		}
-		tdm_log_warn("previous output not usable, signing everything: %s", pj.err.msg);
-	}
-
 	ba.n_keys = sc->n_keys;
 	ba.keys = tdm_calloc(sc->n_keys + 1, sizeof *ba.keys);
 	keys = tdm_calloc(sc->n_keys + 1, sizeof *keys);
@@ -403,8 +396,10 @@ int main(int argc, char **argv)
 		ba.keys[k].sk = &sc->keys[k];
 		ba.keys[k].repo = -1;
 	}
+	tdm_log_notice("zone %s: read in %.3f s", zone, elapsed(&t0));
 	if ((rc = resolve_keys(&ba, &err)) != 0)
 		goto fail;
+	tdm_log_notice("zone %s: keys resolved at %.3f s", zone, elapsed(&t0));
 	for (size_t k = 0; k < sc->n_keys; k++) {
 		const struct tdm_signconf_key *sk = &sc->keys[k];
 		keys[k].flags = sk->flags;
@@ -434,14 +429,38 @@ int main(int argc, char **argv)
 	p.workers = workers;
 	p.threads = threads;
 	p.progress = isatty(2) != 0;
+	/* Everything that needs no previous output overlaps with reading it. */
+	rc = signer_zone_prepare(z, &p, &err);
+	if (prev_started) {
+		pthread_join(prev_thread, NULL);
+		prev_started = false;
+	}
+	if (rc != 0)
+		goto fail;
+	tdm_log_notice("zone %s: prepared at %.3f s", zone, elapsed(&t0));
+	if (pj.path != NULL && pj.rc != 0) {
+		/* An unreadable previous output costs a full signing, nothing
+		 * more; but "keep" cannot be checked against it. */
+		if (sc->serial == TDM_SERIAL_KEEP) {
+			memcpy(&err, &pj.err, sizeof err);
+			tdm_err_wrap(&err, "serial policy keep needs the previous output (use --full to ignore it)");
+			rc = pj.rc;
+			goto fail;
+		}
+		tdm_log_warn("previous output not usable, signing everything: %s", pj.err.msg);
+	}
+
 	rc = signer_zone_sign(z, pj.z, &p, &st, &err);
 	if (rc != 0)
 		goto fail;
+	tdm_log_notice("zone %s: prepared in %.3f s, signed in %.3f s, done at %.3f s", zone,
+		       st.t_prepare, st.t_sign, elapsed(&t0));
 	if (!st.unchanged || stat(output, &sb) != 0) {
 		rc = signer_zone_write(z, output, &err);
 		if (rc != 0)
 			goto fail;
 	}
+	tdm_log_notice("zone %s: written at %.3f s", zone, elapsed(&t0));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("%s: serial %u, %zu RRsets, %zu signatures made, %zu signatures reused, %.2f s\n", zone,
 	       (unsigned)st.serial, st.rrsets, st.sigs_made, st.sigs_reused,
@@ -449,6 +468,8 @@ int main(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
+	if (prev_started)
+		pthread_join(prev_thread, NULL);
 	fprintf(stderr, "tandem-signzone: %s\n", err.msg[0] ? err.msg : tdm_strerror(rc));
 out:
 	signer_zone_free(z);

@@ -38,48 +38,58 @@ size_t signer__b64_encode(const uint8_t *in, size_t len, char *out)
 	return (size_t)(o - out);
 }
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* 1 + the value of each Base64 character, 65 for '=', 0 for anything else. */
+static const uint8_t b64dec1[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7,
+	['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+	['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20,
+	['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26,
+	['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38,
+	['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44,
+	['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+	['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+	['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
+	['+'] = 63, ['/'] = 64, ['='] = 65,
+};
 
 long signer__b64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 {
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0, i, pad = 0;
-	for (i = 0; i < len; i++) {
-		int v;
-		if (in[i] == '=') {
-			pad++;
-			continue;
-		}
-		if (pad)
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0, i = 0;
+	if (len % 4 != 0)
+		return -1;
+	/* Whole quadruples without padding: the common case. */
+	for (; i + 4 < len || (i + 4 == len && s[i + 3] != '='); i += 4) {
+		uint32_t a = b64dec1[s[i]] - 1u, b = b64dec1[s[i + 1]] - 1u,
+			 c = b64dec1[s[i + 2]] - 1u, d = b64dec1[s[i + 3]] - 1u;
+		if ((a | b | c | d) & ~(uint32_t)63)
 			return -1;
-		v = b64val((unsigned char)in[i]);
-		if (v < 0)
+		if (o + 3 > cap)
 			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= cap)
+		a = a << 18 | b << 12 | c << 6 | d;
+		out[o] = (uint8_t)(a >> 16);
+		out[o + 1] = (uint8_t)(a >> 8);
+		out[o + 2] = (uint8_t)a;
+		o += 3;
+	}
+	if (i < len) {
+		/* The last quadruple has one or two '='. */
+		uint32_t a = b64dec1[s[i]] - 1u, b = b64dec1[s[i + 1]] - 1u,
+			 c = b64dec1[s[i + 2]] - 1u;
+		if ((a | b) >= 64)
+			return -1;
+		if (c == 64) {
+			if (s[i + 3] != '=' || o + 1 > cap)
 				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
+			out[o++] = (uint8_t)(a << 2 | b >> 4);
+		} else {
+			if (c >= 64 || o + 2 > cap)
+				return -1;
+			out[o++] = (uint8_t)(a << 2 | b >> 4);
+			out[o++] = (uint8_t)(b << 4 | c >> 2);
 		}
 	}
-	if ((len % 4) != 0 || pad > 2)
-		return -1;
 	return (long)o;
 }
 

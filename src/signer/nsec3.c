@@ -38,10 +38,35 @@ void signer__nsec3_hash(const uint8_t *wire, const uint8_t *salt, size_t salt_le
 	}
 }
 
-static int hash_cmp(const void *pa, const void *pb)
+/*
+ * Sort by hash.  Hashes are uniform, so a counting sort on the first 16
+ * bits leaves buckets of a few entries that insertion sort finishes.
+ */
+static void sort_hashes(struct signer__nsec3 **arr, size_t n)
 {
-	const struct signer__nsec3 *a = pa, *b = pb;
-	return memcmp(a->hash, b->hash, 20);
+	struct signer__nsec3 *in = *arr, *out = tdm_malloc((n + 1) * sizeof *out);
+	size_t *count = tdm_calloc(65537, sizeof *count);
+	for (size_t i = 0; i < n; i++)
+		count[((size_t)in[i].hash[0] << 8 | in[i].hash[1]) + 1]++;
+	for (size_t b = 1; b <= 65536; b++)
+		count[b] += count[b - 1];
+	for (size_t i = 0; i < n; i++)
+		out[count[(size_t)in[i].hash[0] << 8 | in[i].hash[1]]++] = in[i];
+	free(count);
+	for (size_t i = 1; i < n; i++) {
+		struct signer__nsec3 t;
+		size_t j = i;
+		if (memcmp(out[i - 1].hash, out[i].hash, 20) <= 0)
+			continue;
+		t = out[i];
+		while (j > 0 && memcmp(out[j - 1].hash, t.hash, 20) > 0) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = t;
+	}
+	free(in);
+	*arr = out;
 }
 
 static bool in_chain(const struct signer_zone *z, size_t i, bool optout)
@@ -119,7 +144,7 @@ int signer__nsec3_build(struct signer_zone *z, const struct tdm_signconf *sc,
 		prev_kl = kl;
 	}
 	z->n_nsec3 = n;
-	qsort(z->nsec3, n, sizeof *z->nsec3, hash_cmp);
+	sort_hashes(&z->nsec3, n);
 	for (size_t i = 1; i < n; i++)
 		if (memcmp(z->nsec3[i].hash, z->nsec3[i - 1].hash, 20) == 0) {
 			char h[40];

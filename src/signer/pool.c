@@ -7,7 +7,6 @@
 #include "signer/progress.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,11 +224,9 @@ int signer__pool_run(const struct signer__sigctx *c, const struct signer__work *
 							    (int)pid, WTERMSIG(status));
 					else
 						tdm_err_set(&e, "worker %d failed", (int)pid);
+					/* The others see the flag and stop at their
+					 * next chunk. */
 					report(&r, TDM_EIO, &e);
-					/* Stop the others: their work is wasted anyway. */
-					for (unsigned k = 0; k < nw; k++)
-						if (pids[k] > 0)
-							kill(pids[k], SIGTERM);
 				}
 			}
 			if (!reaped) {

@@ -37,11 +37,17 @@ bool signer__type_parse(const char *s, size_t len, uint16_t *type)
 {
 	char buf[32];
 	ldns_rr_type t;
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strlen(types[i].name) == len && strncasecmp(types[i].name, s, len) == 0) {
-			*type = types[i].type;
-			return true;
-		}
+	if (len <= 10) {
+		char up[11];
+		for (size_t i = 0; i < len; i++)
+			up[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
+		for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+			if (types[i].name[0] == up[0] && strlen(types[i].name) == len &&
+			    memcmp(types[i].name, up, len) == 0) {
+				*type = types[i].type;
+				return true;
+			}
+	}
 	if (len > 4 && len < 10 && strncasecmp(s, "TYPE", 4) == 0) {
 		uint32_t v;
 		if (!signer__uint_parse(s + 4, len - 4, 65535, &v))

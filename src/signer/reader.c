@@ -54,6 +54,12 @@ struct state {
 
 /*- lexer ------------------------------------------------------------------*/
 
+/* Characters that end an unquoted token (and the backslash, handled apart). */
+static const uint8_t stop[256] = {
+	[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, [';'] = 1, ['('] = 1, [')'] = 1,
+	['"'] = 1, ['\\'] = 2,
+};
+
 static int push_tok(struct state *st, size_t *n, const char *p, size_t len, bool quoted)
 {
 	if (*n == st->ntoks_cap) {
@@ -159,19 +165,22 @@ static int scan(struct src *s, struct state *st, size_t *n, unsigned long *first
 			{
 				const char *q = p;
 				while (q < end) {
-					char d = *q;
-					if (d == ' ' || d == '\t' || d == '\r' || d == '\n' || d == ';' ||
-					    d == '(' || d == ')' || d == '"')
-						break;
-					if (d == '\\') {
-						if (q + 1 >= end)
-							break;
-						if (q[1] == '\n')
-							ln++;
-						q += 2;
+					uint8_t k = stop[(uint8_t)*q];
+					if (k == 0) {
+						q++;
 						continue;
 					}
-					q++;
+					if (k == 1)
+						break;
+					if (q + 1 >= end) {
+						if (!s->eof)
+							return NEED_MORE;
+						q++;
+						break;
+					}
+					if (q[1] == '\n')
+						ln++;
+					q += 2;
 				}
 				if (q >= end && !s->eof)
 					return NEED_MORE;

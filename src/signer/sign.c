@@ -37,33 +37,25 @@ static uint8_t *soa_rdata(struct signer_zone *z, size_t *len)
 	return rb + 2;
 }
 
-int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
-		     const struct signer_params *p, struct signer_stats *st,
-		     struct tdm_err *err)
+int signer_zone_prepare(struct signer_zone *z, const struct signer_params *p,
+			struct tdm_err *err)
 {
 	const struct tdm_signconf *sc = p->sc;
-	double t0 = signer__mono(), t1;
-	struct signer__sigctx *c = NULL;
-	struct signer__plan plan;
+	double t0 = signer__mono();
 	struct signer__rrset *soa, *s;
 	uint8_t *soa_rd;
 	size_t soa_len;
-	uint32_t input_serial, prev_serial = 0, serial, soa_ttl, soa_min;
+	uint32_t soa_ttl, soa_min;
 	char ab[SIGNER_NAME_STR_MAX];
-	bool unchanged = false;
 	int rc;
 
-	memset(st, 0, sizeof *st);
-	memset(&plan, 0, sizeof plan);
 	signer__name_format(z->apex, ab);
 	if (z->finalized || z->prev_mode)
-		return tdm_err_fail(err, TDM_EINVAL, "zone %s: already signed", ab);
+		return tdm_err_fail(err, TDM_EINVAL, "zone %s: already prepared", ab);
 	if (p->n_keys == 0 || p->n_keys > 255)
 		return tdm_err_fail(err, TDM_EINVAL, "zone %s: %zu keys (1 to 255 allowed)", ab,
 				    p->n_keys);
-	if (prev != NULL && (!prev->finalized || !signer__name_equal(prev->apex, z->apex)))
-		return tdm_err_fail(err, TDM_EINVAL, "zone %s: previous output is of another zone", ab);
-	st->records_in = z->n_lrecs;
+	z->n_records_in = z->n_lrecs;
 	if (z->n_dropped > 0)
 		tdm_log_info("zone %s: %zu RRSIG, NSEC, NSEC3 and NSEC3PARAM records of the input replaced",
 			     ab, z->n_dropped);
@@ -101,7 +93,6 @@ int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
 		signer__put32(soa_rd + soa_len - 4, (uint32_t)sc->soa_minimum);
 	soa_ttl = soa->ttl;
 	soa_min = signer__get32(soa_rd + soa_len - 4);
-	input_serial = signer__get32(soa_rd + soa_len - 20);
 	if ((s = signer__node_set(z, 0, T_DNSKEY)) != NULL)
 		s->ttl = (uint32_t)sc->dnskey_ttl;
 
@@ -120,6 +111,39 @@ int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
 		tdm_err_wrap(err, "zone %s", ab);
 		return rc;
 	}
+	z->prepared = true;
+	z->t_prepare = signer__mono() - t0;
+	return 0;
+}
+
+int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
+		     const struct signer_params *p, struct signer_stats *st,
+		     struct tdm_err *err)
+{
+	const struct tdm_signconf *sc = p->sc;
+	double t0, t1;
+	struct signer__sigctx *c = NULL;
+	struct signer__plan plan;
+	uint8_t *soa_rd;
+	size_t soa_len;
+	uint32_t input_serial, prev_serial = 0, serial = 0;
+	char ab[SIGNER_NAME_STR_MAX];
+	bool unchanged = false;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	memset(&plan, 0, sizeof plan);
+	signer__name_format(z->apex, ab);
+	if (prev != NULL && (!prev->finalized || !signer__name_equal(prev->apex, z->apex)))
+		return tdm_err_fail(err, TDM_EINVAL, "zone %s: previous output is of another zone", ab);
+	if (!z->prepared && (rc = signer_zone_prepare(z, p, err)) != 0)
+		return rc;
+	if (z->signed_)
+		return tdm_err_fail(err, TDM_EINVAL, "zone %s: already signed", ab);
+	t0 = signer__mono();
+	st->records_in = z->n_records_in;
+	soa_rd = soa_rdata(z, &soa_len);
+	input_serial = signer__get32(soa_rd + soa_len - 20);
 
 	/* 5. */
 	if (prev != NULL) {
@@ -147,7 +171,7 @@ int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
 	}
 	signer__put32(soa_rd + soa_len - 20, serial);
 	t1 = signer__mono();
-	st->t_prepare = t1 - t0;
+	st->t_prepare = z->t_prepare + (t1 - t0);
 
 	/* 6. */
 	if (plan.n_items > 0) {
@@ -164,6 +188,7 @@ int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
 	}
 	st->t_sign = signer__mono() - t1;
 	z->prev_ref = prev;
+	z->signed_ = true;
 
 	st->names = z->n_nodes;
 	st->rrsets = plan.new_sets;

@@ -109,6 +109,17 @@ int signer_zone_read_signed(struct signer_zone **out, const char *origin,
 			    const char *path, struct tdm_err *err);
 
 /**
+ * The steps of signing that need no previous output and no HSM: apex
+ * DNSKEYs and NSEC3PARAM, canonical order, zone rules, SOA and DNSKEY
+ * TTLs, the NSEC or NSEC3 chain.  Optional: signer_zone_sign() does it
+ * when it was not done; calling it first lets a caller overlap it with
+ * reading the previous output.  p->backend is not used.
+ * @return 0, TDM_EZONE, TDM_EINVAL; err says what and where.
+ */
+int signer_zone_prepare(struct signer_zone *z, const struct signer_params *p,
+			struct tdm_err *err);
+
+/**
  * Sign z.  `prev` (may be NULL) is the previous output: its signatures are
  * reused where RFC-wise and policy-wise allowed, and it must outlive z.
  * @return 0; TDM_EZONE (no SOA, CNAME and other data, ...), TDM_ESERIAL

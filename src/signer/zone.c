@@ -64,9 +64,17 @@ void signer__zone_add(struct signer_zone *z, const uint8_t *owner, uint16_t type
 
 static bool in_zone(const struct signer_zone *z, const uint8_t *owner)
 {
-	uint8_t key[SIGNER_KEY_MAX];
-	size_t kl = signer__name_key(owner, key);
-	return kl >= z->apex_key_len && memcmp(key, z->apex_key, z->apex_key_len) == 0;
+	size_t ol = signer__name_len(owner), al = z->apex_len;
+	const uint8_t *p = owner;
+	/* The record before had the same owner: checked already. */
+	if (z->last_wire != NULL && memcmp(z->last_wire, owner, ol) == 0)
+		return true;
+	if (ol < al)
+		return false;
+	/* Walk to the label where the apex would start, then compare. */
+	while ((size_t)(p - owner) < ol - al)
+		p += *p + 1;
+	return (size_t)(p - owner) == ol - al && signer__name_equal(p, z->apex);
 }
 
 static int on_rr(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
@@ -285,7 +293,14 @@ int signer__zone_finalize(struct signer_zone *z, struct tdm_err *err)
 		occ[n_occ].idx = n_occ;
 		n_occ++;
 	}
-	qsort(occ, n_occ, sizeof *occ, occ_cmp);
+	/* A previous output is in canonical order already: check before sorting. */
+	{
+		size_t k = 1;
+		while (k < n_occ && occ_cmp(&occ[k - 1], &occ[k]) < 0)
+			k++;
+		if (k < n_occ)
+			qsort(occ, n_occ, sizeof *occ, occ_cmp);
+	}
 
 	z->nodes = tdm_calloc(n_occ ? n_occ : 1, sizeof *z->nodes);
 	for (size_t i = 0; i < n_occ; i++) {

@@ -95,6 +95,10 @@ struct signer_zone {
 	size_t n_dropped;      /* DNSSEC records of the input that were dropped */
 	size_t n_dup;          /* duplicate records removed */
 	bool finalized;
+	bool prepared;         /* signer_zone_prepare() done */
+	bool signed_;          /* signer_zone_sign() done */
+	size_t n_records_in;
+	double t_prepare;
 
 	/* model */
 	struct signer__node *nodes;

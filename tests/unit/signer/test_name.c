@@ -1,0 +1,135 @@
+/*
+ * Names: parsing with escapes, the canonical sort key (RFC 4034 §6.1)
+ * including mixed case, escaped dots and \000 labels, and the order of
+ * owners in the signed output.
+ */
+#include "signer_tests.h"
+
+#include "signer/name.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t key_of(const char *text, uint8_t *key)
+{
+	uint8_t wire[256];
+	size_t wl;
+	const char *why = NULL;
+	ck_assert_msg(signer__name_parse(text, strlen(text), NULL, wire, &wl, &why) == 0,
+		      "%s: %s", text, why);
+	return signer__name_key(wire, key);
+}
+
+static int cmp_names(const char *a, const char *b)
+{
+	uint8_t ka[SIGNER_KEY_MAX], kb[SIGNER_KEY_MAX];
+	size_t la = key_of(a, ka), lb = key_of(b, kb);
+	int c = memcmp(ka, kb, la < lb ? la : lb);
+	if (c)
+		return c;
+	return la < lb ? -1 : la > lb;
+}
+
+START_TEST(rfc4034_order)
+{
+	/* RFC 4034 §6.1's example, in order, plus \000 labels. */
+	static const char *names[] = {
+		"example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.",
+		"zABC.a.EXAMPLE.", "z.example.", "\\000.z.example.", "\\001.z.example.",
+		"*.z.example.", "\\200.z.example.", "z\\000.example.", "z\\000\\000.example.",
+		"z\\001.example.",
+	};
+	for (size_t i = 1; i < sizeof names / sizeof names[0]; i++)
+		ck_assert_msg(cmp_names(names[i - 1], names[i]) < 0, "%s < %s", names[i - 1],
+			      names[i]);
+}
+END_TEST
+
+START_TEST(case_and_escapes)
+{
+	uint8_t wire[256];
+	size_t wl;
+	const char *why;
+	char buf[SIGNER_NAME_STR_MAX];
+	ck_assert_int_eq(cmp_names("ExAmPlE.COM.", "example.com."), 0);
+	ck_assert_int_eq(cmp_names("\\065.example.", "a.example."), 0);
+	/* An escaped dot is part of the label. */
+	ck_assert_int_eq(signer__name_parse("a\\.b.example.", 13, NULL, wire, &wl, &why), 0);
+	ck_assert_uint_eq(wire[0], 3);
+	signer__name_format(wire, buf);
+	ck_assert_str_eq(buf, "a\\.b.example.");
+	ck_assert_int_ne(cmp_names("a\\.b.example.", "a.b.example."), 0);
+	/* Relative names take the origin; "@" is the origin. */
+	{
+		uint8_t origin[256], w2[256];
+		size_t ol, l2;
+		ck_assert_int_eq(signer__name_parse("Example.", 8, NULL, origin, &ol, &why), 0);
+		ck_assert_int_eq(signer__name_parse("www", 3, origin, w2, &l2, &why), 0);
+		signer__name_format(w2, buf);
+		ck_assert_str_eq(buf, "www.Example.");
+		ck_assert_int_eq(signer__name_parse("@", 1, origin, w2, &l2, &why), 0);
+		ck_assert_uint_eq(l2, ol);
+	}
+	/* Bad names. */
+	ck_assert_int_ne(signer__name_parse("a..b.", 5, NULL, wire, &wl, &why), 0);
+	ck_assert_int_ne(signer__name_parse("a\\256.", 6, NULL, wire, &wl, &why), 0);
+	ck_assert_int_ne(signer__name_parse("a\\2", 3, NULL, wire, &wl, &why), 0);
+	{
+		char longlabel[80];
+		memset(longlabel, 'x', 64);
+		strcpy(longlabel + 64, ".");
+		ck_assert_int_ne(signer__name_parse(longlabel, 65, NULL, wire, &wl, &why), 0);
+	}
+	/* Labels for RRSIG: the root and a leading "*" do not count. */
+	ck_assert_int_eq(signer__name_parse("*.a.example.", 12, NULL, wire, &wl, &why), 0);
+	ck_assert_uint_eq(signer__name_rrsig_labels(wire), 2);
+}
+END_TEST
+
+START_TEST(output_order)
+{
+	struct tkeys k;
+	struct tdm_signconf *sc = tsc_new("example", false, false);
+	const char *zone =
+		"$ORIGIN example.\n$TTL 300\n"
+		"@ SOA ns.example. h.example. 1 2 3 4 5\n@ NS ns\n"
+		"z A 192.0.2.1\nzABC.a A 192.0.2.2\nZ.a A 192.0.2.3\n"
+		"\\000.z A 192.0.2.4\n*.z A 192.0.2.5\nyljkjljk.a A 192.0.2.6\n"
+		"a A 192.0.2.7\nns A 192.0.2.8\n\\200.z A 192.0.2.9\n\\001.z A 192.0.2.10\n";
+	static const char *want[] = {
+		"example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.",
+		"zABC.a.example.", "ns.example.", "z.example.", "\\000.z.example.",
+		"\\001.z.example.", "*.z.example.", "\\200.z.example.",
+	};
+	struct tresult r;
+	const char *l;
+	size_t w = 0;
+	tkeys_init(&k, false);
+	r = tsign("example", zone, NULL, sc, &k, T_NOW);
+	ck_assert_msg(r.rc == 0, "%s", r.msg);
+	/* Owners appear in exactly the canonical order. */
+	for (l = r.out; l && *l;) {
+		size_t ol = strcspn(l, "\t");
+		if (w < sizeof want / sizeof want[0] && strlen(want[w]) == ol &&
+		    strncmp(l, want[w], ol) == 0)
+			w++;
+		else if (!(w > 0 && strlen(want[w - 1]) == ol && strncmp(l, want[w - 1], ol) == 0))
+			ck_abort_msg("unexpected owner order at: %.60s", l);
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	ck_assert_uint_eq(w, sizeof want / sizeof want[0]);
+	free(r.out);
+	tdm_signconf_free(sc);
+}
+END_TEST
+
+TCase *tcase_names(void)
+{
+	TCase *tc = tcase_create("name");
+	tcase_add_test(tc, rfc4034_order);
+	tcase_add_test(tc, case_and_escapes);
+	tcase_add_test(tc, output_order);
+	return tc;
+}
