@@ -7,6 +7,14 @@
 #   tdm_softhsm_module                      # prints the module path
 #
 # A test that calls tdm_tmpdir should remove the directory in an EXIT trap.
+#
+# For binaries built with --enable-sanitize (harmless otherwise): full
+# malloc stacks and lsan.supp, so SoftHSM2's own leak is not reported.
+# Values already in the environment win.
+
+: "${ASAN_OPTIONS:=fast_unwind_on_malloc=0}"
+: "${LSAN_OPTIONS:=suppressions=${TDM_SRCDIR:-.}/tests/lib/lsan.supp:print_suppressions=0}"
+export ASAN_OPTIONS LSAN_OPTIONS
 
 tdm_tmpdir() {
 	mktemp -d "${TMPDIR:-/tmp}/tandem-test-XXXXXX"

@@ -29,6 +29,12 @@ const char *__lsan_default_suppressions(void)
 	return "leak:libsofthsm2.so\n";
 }
 
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void)
+{
+	return "print_suppressions=0";
+}
+
 static void die(const char *what)
 {
 	fprintf(stderr, "testlib: %s: %s\n", what, strerror(errno));
