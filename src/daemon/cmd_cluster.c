@@ -600,9 +600,15 @@ static void verify_round(struct verify_job *v)
 	struct daemon *d = v->d;
 	struct tdm_err err = { "" };
 	if (cluster_is_leader_ready(d->cluster)) {
-		struct ledger_cmd cmd = { .type = LEDGER_CMD_NOOP };
-		if (writer_submit(d->writer, &cmd, on_barrier_local, v, &err) != 0)
+		if (daemon__submit_noop(d, on_barrier_local, v, &err) != 0) {
+			if (++v->attempt >= 50) {
+				char verdict[TDM_ERRMSG_SIZE + 40];
+				snprintf(verdict, sizeof verdict, "UNKNOWN: barrier: %s", err.msg);
+				verify_end(v, CONTROL_EXIT_UNAVAILABLE, verdict);
+				return;
+			}
 			uv_timer_start(&v->timer, verify_timer, 100, 0);
+		}
 	} else {
 		const struct control_request req = { CONTROL_F_FORWARDED, 1, (char *[]){ "barrier", NULL } };
 		struct cluster_leader leader;

@@ -111,6 +111,14 @@ void daemon__cmd_custody_pubkey(struct daemon *d, struct control_conn *conn, con
 int daemon__opt_uint(const struct control_request *req, int argi, const char *const *names,
 		     uint64_t *values, char *msg, size_t cap);
 
+/**
+ * Commit a NOOP without a command id (a barrier: its index tells what is
+ * committed; the state, dedupe table included, does not change).
+ * @return as writer_submit_raw().
+ */
+int daemon__submit_noop(struct daemon *d, void (*cb)(void *, int, const struct ledger_result *,
+						     const char *), void *data, struct tdm_err *err);
+
 /** Payload length that makes a TEST entry `size` bytes long in all. */
 size_t daemon__test_payload_len(size_t size);
 

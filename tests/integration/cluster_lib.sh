@@ -7,6 +7,7 @@
 #   CL_N           number of nodes configured
 #
 #   cl_init N [ET_MS HB_MS]   make CL_DIR, pick free ports, write N node configs
+#                             (the first CL_BOOT of them, default N, are the peers)
 #                             (with CL_SOFTHSM=1: a private SoftHSM2 token per node,
 #                             repository "SoftHSM", label node<I>, PIN 1234)
 #   cl_conf I                 path of node I's conf.xml
@@ -99,7 +100,8 @@ cl__token() {
 # cl_write_conf I ET HB [EXTRA_XML]: node I's conf.xml, every node a peer.
 cl_write_conf() {
 	local i=$1 et=$2 hb=$3 j peers=
-	for ((j = 1; j <= CL_N; j++)); do
+	# Only the first CL_BOOT nodes (default all) form the bootstrap peer list.
+	for ((j = 1; j <= ${CL_BOOT:-$CL_N}; j++)); do
 		[ "$j" = "$i" ] && continue
 		peers+="		<Peer id=\"$j\">127.0.0.1:${CL_RAFT[j-1]}</Peer>"$'\n'
 	done
@@ -242,4 +244,20 @@ cl_fail() {
 		tail -n 25 "$CL_DIR/n$i/log" >&2 2>/dev/null
 	done
 	exit 1
+}
+
+# cl_verify I: `verify` from node I says every node agrees.
+cl_verify() {
+	[ "$(cl_json "$1" 'o["agree"]' verify)" = 1 ]
+}
+
+# cl_leader_from I: the leader id node I reports (0 if none).
+cl_leader_from() { cl_json "$1" 'o["leader"]' leader 2>/dev/null || echo 0; }
+
+# cl_prologue: common start of a test script (binaries built? trap).
+cl_prologue() {
+	cl_bin tandemd >/dev/null && cl_bin cluster-ctl >/dev/null || exit 99
+	command -v curl >/dev/null || { echo "curl missing" >&2; exit 99; }
+	trap cl_cleanup EXIT
+	trap 'exit 1' INT TERM
 }
