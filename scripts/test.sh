@@ -102,11 +102,11 @@ if [ "$asan" = yes ]; then
 	# Sanitizer run: slower, so give check's timeouts headroom.  Leak
 	# checking stays on; halt_on_error makes a finding fail its test.
 	# Full stacks at malloc (fast_unwind_on_malloc=0: libcrypto has no
-	# frame pointers) let the one suppression in lsan.supp, a SoftHSM2
-	# leak, be matched narrowly instead of by "any libcrypto allocation".
+	# frame pointers) let tests/lib/lsan.supp name SoftHSM2's own leak by
+	# its module instead of by "any libcrypto allocation".
 	export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-4}
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0}
-	export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/tests/integration/lsan.supp:print_suppressions=0}
+	export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/tests/lib/lsan.supp:print_suppressions=0}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 	run_build build-asan --enable-sanitize --enable-werror
 fi

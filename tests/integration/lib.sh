@@ -19,11 +19,8 @@
 : "${TDM_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/../.." && pwd)}"
 : "${TDM_BUILDDIR:=$TDM_SRCDIR/build}"
 TDM_PYTHON=/usr/bin/python3
-# For binaries built with --enable-sanitize (harmless for others): full
-# malloc stacks, so that lsan.supp can name SoftHSM2's own leak.
-: "${ASAN_OPTIONS:=fast_unwind_on_malloc=0}"
-: "${LSAN_OPTIONS:=suppressions=$TDM_SRCDIR/tests/integration/lsan.supp:print_suppressions=0}"
-export ASAN_OPTIONS LSAN_OPTIONS
+# Sanitizer options (full malloc stacks, SoftHSM2's leak suppressed) come
+# from tests/lib/softhsm.sh, which every user of this file sources first.
 TDM_COMPARE="$TDM_SRCDIR/tests/integration/zone_compare.py"
 
 tdm_bin() {
