@@ -29,11 +29,13 @@ void signer__nsec3_hash(const uint8_t *wire, const uint8_t *salt, size_t salt_le
 {
 	uint8_t buf[SIGNER_NAME_MAX + 255];
 	size_t l = signer__name_lower(wire, buf);
-	memcpy(buf + l, salt, salt_len);
+	if (salt_len)
+		memcpy(buf + l, salt, salt_len);
 	SHA1(buf, l + salt_len, out);
 	for (unsigned i = 0; i < iterations; i++) {
 		memcpy(buf, out, 20);
-		memcpy(buf + 20, salt, salt_len);
+		if (salt_len)
+			memcpy(buf + 20, salt, salt_len);
 		SHA1(buf, 20 + salt_len, out);
 	}
 }

@@ -43,6 +43,10 @@ struct state {
 	void *arg;
 	uint8_t owner[SIGNER_NAME_MAX];
 	bool have_owner;
+	/* The owner token st->owner was parsed from, against the current
+	 * origin: a signed zone repeats owners line after line. */
+	char owner_tok[SIGNER_NAME_STR_MAX];
+	size_t owner_tok_len;
 	uint32_t default_ttl, last_ttl;
 	bool have_default_ttl, have_last_ttl;
 	int depth;
@@ -280,8 +284,10 @@ static int include(struct src *s, struct state *st, size_t n, unsigned long line
 	inc.owned = true;
 	inc.line = 1;
 	st->depth++;
+	st->owner_tok_len = 0;
 	rc = read_src(&inc, st, err);
 	st->depth--;
+	st->owner_tok_len = 0;
 	close(inc.fd);
 	free(inc.buf);
 	if (inc.ldns_origin)
@@ -304,6 +310,7 @@ static int directive(struct src *s, struct state *st, size_t n, unsigned long li
 		if (signer__name_parse(t[1].p, t[1].len, s->origin, o, &l, &why) != 0)
 			return tdm_err_fail(err, TDM_EPARSE, "%s:%lu: $ORIGIN: %s", s->name, line, why);
 		memcpy(s->origin, o, l);
+		st->owner_tok_len = 0;
 		if (s->ldns_origin) {
 			ldns_rdf_deep_free(s->ldns_origin);
 			s->ldns_origin = NULL;
@@ -401,10 +408,19 @@ static int record(struct src *s, struct state *st, size_t n, unsigned long line,
 	if (!leading_ws) {
 		if (t[0].quoted)
 			return tdm_err_fail(err, TDM_EPARSE, "%s:%lu: quoted owner name", s->name, line);
-		if (signer__name_parse(t[0].p, t[0].len, s->origin, st->owner, &l, &why) != 0)
-			return tdm_err_fail(err, TDM_EPARSE, "%s:%lu: owner %.*s: %s", s->name, line,
-					    (int)t[0].len, t[0].p, why);
-		st->have_owner = true;
+		if (!st->have_owner || t[0].len != st->owner_tok_len ||
+		    memcmp(t[0].p, st->owner_tok, t[0].len) != 0) {
+			if (signer__name_parse(t[0].p, t[0].len, s->origin, st->owner, &l, &why) != 0)
+				return tdm_err_fail(err, TDM_EPARSE, "%s:%lu: owner %.*s: %s", s->name,
+						    line, (int)t[0].len, t[0].p, why);
+			st->have_owner = true;
+			if (t[0].len < sizeof st->owner_tok) {
+				memcpy(st->owner_tok, t[0].p, t[0].len);
+				st->owner_tok_len = t[0].len;
+			} else {
+				st->owner_tok_len = 0;
+			}
+		}
 		i = 1;
 	} else if (!st->have_owner) {
 		return tdm_err_fail(err, TDM_EPARSE, "%s:%lu: record without an owner name",
