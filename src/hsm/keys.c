@@ -394,33 +394,39 @@ static int list_add(struct hsm_ctx *ctx, CK_OBJECT_HANDLE h, bool priv,
 		    struct hsm_key_info **list, size_t *n, size_t *cap,
 		    struct tdm_err *err)
 {
-	uint8_t id[HSM__MAX_ID_LEN + 1];
-	char label[65], idhex[2 * HSM__MAX_ID_LEN + 1];
-	CK_ATTRIBUTE a[2] = {
-		{ CKA_ID, id, sizeof id },
-		{ CKA_LABEL, label, sizeof label - 1 },
-	};
+	uint8_t id[HSM__MAX_ID_LEN];
+	char label[65] = "", idhex[2 * HSM__MAX_ID_LEN + 1];
+	CK_ATTRIBUTE a[1] = { { CKA_ID, id, sizeof id } };
 	struct hsm_key_info *ki;
 	CK_KEY_TYPE type;
 	unsigned bits;
-	uint8_t alg;
+	uint8_t alg, *lv = NULL;
+	size_t llen = 0;
 	CK_RV rv;
-	int rc;
 
-	rv = ctx->p11->C_GetAttributeValue(ctx->admin, h, a, 2);
-	/* An over-long CKA_ID or CKA_LABEL gives CKR_BUFFER_TOO_SMALL:
-	 * such objects are not Tandem's (nor OpenDNSSEC's); skip them. */
+	rv = ctx->p11->C_GetAttributeValue(ctx->admin, h, a, 1);
+	/* A CKA_ID longer than 32 bytes gives CKR_BUFFER_TOO_SMALL: such
+	 * objects are neither Tandem's nor OpenDNSSEC's; skip them. */
 	if (rv == CKR_BUFFER_TOO_SMALL || rv == CKR_ATTRIBUTE_TYPE_INVALID)
 		return 0;
 	if (rv != CKR_OK)
 		return hsm__fail(err, "C_GetAttributeValue", rv);
 	if (a[0].ulValueLen == 0 || a[0].ulValueLen > HSM__MAX_ID_LEN)
 		return 0;
-	label[a[1].ulValueLen == CK_UNAVAILABLE_INFORMATION ? 0 : a[1].ulValueLen] = '\0';
+	/* Any label, shown truncated to 64 bytes. */
+	if (hsm__get_attr(ctx, h, CKA_LABEL, &lv, &llen, NULL) == 0) {
+		if (llen >= sizeof label)
+			llen = sizeof label - 1;
+		memcpy(label, lv, llen);
+		label[llen] = '\0';
+		free(lv);
+	}
 	hsm__hex(id, a[0].ulValueLen, idhex);
-	rc = describe(ctx, h, &type, &bits, &alg, err);
-	if (rc != 0)
-		return rc;
+	/* An object we cannot describe is listed as algorithm 0. */
+	if (describe(ctx, h, &type, &bits, &alg, NULL) != 0) {
+		alg = 0;
+		bits = 0;
+	}
 	if (*n == *cap) {
 		*cap = *cap ? 2 * *cap : 16;
 		*list = tdm_realloc(*list, *cap * sizeof **list);
