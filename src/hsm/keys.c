@@ -13,6 +13,8 @@
  */
 #include "hsm/internal.h"
 
+#include "common/log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,8 +325,13 @@ int hsm_key_find(struct hsm_ctx *ctx, const char *cka_id_hex,
 	if (rc == 0)
 		rc = hsm__key_load(ctx, priv[0], nq ? pub[0] : CK_INVALID_HANDLE,
 				   &k, err);
-	if (rc == 0)
+	if (rc == 0) {
 		hsm__key_cache_add(ctx, k);
+		tdm_log_debug("repository %s: key %s: algorithm %u, %u bits, %s object%s",
+			      ctx->name, k->id_hex, k->algorithm, k->bits,
+			      k->session_object ? "session" : "token",
+			      nq ? "" : ", no public key");
+	}
 	pthread_mutex_unlock(&ctx->lock);
 	if (rc != 0) {
 		tdm_err_wrap(err, "repository %s: key %s", ctx->name, cka_id_hex);

@@ -18,6 +18,8 @@
  */
 #include "hsm/internal.h"
 
+#include "common/log.h"
+
 #include <ctype.h>
 #include <dlfcn.h>
 #include <stdio.h>
@@ -301,6 +303,9 @@ int hsm_ctx_open(struct hsm_ctx **out, const char *repo_name,
 	rc = load_mechs(ctx, err);
 	if (rc != 0)
 		goto fail;
+	tdm_log_debug("repository %s: token \"%s\" in slot %lu of %s, %zu mechanisms",
+		      repo_name, token_label, (unsigned long)ctx->slot,
+		      module_path, ctx->n_mechs);
 	*out = ctx;
 	return 0;
 fail:
