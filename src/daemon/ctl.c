@@ -136,7 +136,9 @@ int daemon_ctl_main(int argc, char **argv)
 			fprintf(stderr, "cluster-ctl: %s\n", err.msg);
 		return CONTROL_EXIT_UNAVAILABLE;
 	}
-	fputs(resp.body, resp.status == 0 || health || (req.flags & CONTROL_F_JSON) ? stdout : stderr);
+	/* Answers go to stdout (a status table with an unreachable node exits 1
+	 * but is still the answer); refusals ("error: ...") to stderr. */
+	fputs(resp.body, strncmp(resp.body, "error:", 6) == 0 ? stderr : stdout);
 	rc = resp.status;
 	control_response_clear(&resp);
 	return rc;

@@ -58,7 +58,7 @@ static void again_later(struct fwd *f, const char *why)
 		free(msg);
 		return;
 	}
-	uv_timer_start(&f->timer, on_timer, 100, 0);
+	uv_timer_start(&f->timer, on_timer, 20, 0);
 }
 
 static void on_progress(void *data, const char *body)
