@@ -56,6 +56,18 @@ int hsm__find_labelled(struct hsm_ctx *ctx, CK_OBJECT_CLASS cls,
 	return 0;
 }
 
+int hsm__kek(struct hsm_ctx *ctx, CK_OBJECT_HANDLE *out, struct tdm_err *err)
+{
+	int rc = 0;
+
+	/* The daemon asks often; a search costs a scan of the token. */
+	if (ctx->kek == CK_INVALID_HANDLE)
+		rc = hsm__find_labelled(ctx, CKO_SECRET_KEY, HSM_KEK_LABEL,
+					&ctx->kek, err);
+	*out = ctx->kek;
+	return rc;
+}
+
 static int wrapf(struct hsm_ctx *ctx, struct tdm_err *err, int rc,
 		 const char *what)
 {
@@ -196,7 +208,7 @@ bool hsm_kek_exists(struct hsm_ctx *ctx)
 	struct tdm_err err;
 
 	pthread_mutex_lock(&ctx->lock);
-	hsm__find_labelled(ctx, CKO_SECRET_KEY, HSM_KEK_LABEL, &h, &err);
+	hsm__kek(ctx, &h, &err);
 	pthread_mutex_unlock(&ctx->lock);
 	return h != CK_INVALID_HANDLE;
 }
@@ -232,7 +244,7 @@ int hsm_kek_create(struct hsm_ctx *ctx, struct tdm_err *err)
 	int rc;
 
 	pthread_mutex_lock(&ctx->lock);
-	rc = hsm__find_labelled(ctx, CKO_SECRET_KEY, label, &h, err);
+	rc = hsm__kek(ctx, &h, err);
 	if (rc == 0 && h != CK_INVALID_HANDLE)
 		rc = tdm_err_fail(err, TDM_EEXIST, "the token has a KEK already");
 	if (rc == 0) {
@@ -240,6 +252,8 @@ int hsm_kek_create(struct hsm_ctx *ctx, struct tdm_err *err)
 					     sizeof t / sizeof t[0], &h);
 		if (rv != CKR_OK)
 			rc = hsm__fail(err, "C_GenerateKey", rv);
+		else
+			ctx->kek = h;
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	return wrapf(ctx, err, rc, "creating the KEK");
@@ -303,7 +317,7 @@ int hsm_kek_wrap_for_peer(struct hsm_ctx *ctx, const uint8_t *peer_spki,
 	int rc;
 
 	pthread_mutex_lock(&ctx->lock);
-	rc = hsm__find_labelled(ctx, CKO_SECRET_KEY, HSM_KEK_LABEL, &kek, err);
+	rc = hsm__kek(ctx, &kek, err);
 	if (rc == 0 && kek == CK_INVALID_HANDLE)
 		rc = tdm_err_fail(err, TDM_ENOKEY, "no KEK in the token");
 	if (rc == 0)
@@ -344,7 +358,7 @@ int hsm_kek_unwrap(struct hsm_ctx *ctx, const uint8_t *blob, size_t len,
 	int rc;
 
 	pthread_mutex_lock(&ctx->lock);
-	rc = hsm__find_labelled(ctx, CKO_SECRET_KEY, label, &h, err);
+	rc = hsm__kek(ctx, &h, err);
 	if (rc == 0 && h != CK_INVALID_HANDLE)
 		rc = tdm_err_fail(err, TDM_EEXIST, "the token has a KEK already");
 	if (rc == 0)
@@ -358,6 +372,8 @@ int hsm_kek_unwrap(struct hsm_ctx *ctx, const uint8_t *blob, size_t len,
 					   sizeof t / sizeof t[0], &h);
 		if (rv != CKR_OK)
 			rc = hsm__fail(err, "C_UnwrapKey", rv);
+		else
+			ctx->kek = h;
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	return wrapf(ctx, err, rc, "unwrapping the KEK");

@@ -82,6 +82,7 @@ struct hsm_ctx {
 	size_t n_buckets, n_keys;
 
 	CK_MECHANISM_TYPE kwp_mech; /* CKM_AES_KEY_WRAP_PAD or configured */
+	CK_OBJECT_HANDLE kek;       /* cached once found, else CK_INVALID_HANDLE */
 };
 
 /*- module.c -*/
@@ -123,6 +124,9 @@ int hsm__unhex(const char *hex, uint8_t *out, size_t cap, size_t *n);
 int hsm__find_labelled(struct hsm_ctx *ctx, CK_OBJECT_CLASS cls,
 		       const char *label, CK_OBJECT_HANDLE *out,
 		       struct tdm_err *err);
+/** The cluster KEK's handle, searched once and then cached (lock held);
+ *  CK_INVALID_HANDLE when the token has none. */
+int hsm__kek(struct hsm_ctx *ctx, CK_OBJECT_HANDLE *out, struct tdm_err *err);
 
 /*- sign.c -*/
 /** Choose the mechanism for `alg` on `key`; TDM_EALGO if they do not fit. */

@@ -264,6 +264,7 @@ int hsm_ctx_open(struct hsm_ctx **out, const char *repo_name,
 	ctx->generation = hsm__fork_generation;
 	ctx->admin = CK_INVALID_HANDLE;
 	ctx->kwp_mech = CKM_AES_KEY_WRAP_PAD;
+	ctx->kek = CK_INVALID_HANDLE;
 	pthread_mutex_init(&ctx->lock, NULL);
 	if (hsm__threads_init(ctx) != 0) {
 		pthread_mutex_destroy(&ctx->lock);

@@ -25,7 +25,7 @@ void hsm_ctx_set_kwp_mechanism(struct hsm_ctx *ctx, unsigned long mechanism)
 static int find_kek(struct hsm_ctx *ctx, CK_OBJECT_HANDLE *kek,
 		    struct tdm_err *err)
 {
-	int rc = hsm__find_labelled(ctx, CKO_SECRET_KEY, HSM_KEK_LABEL, kek, err);
+	int rc = hsm__kek(ctx, kek, err);
 
 	if (rc == 0 && *kek == CK_INVALID_HANDLE)
 		rc = tdm_err_fail(err, TDM_ENOKEY,
