@@ -48,7 +48,7 @@ static const struct command commands[] = {
 	{ "bench", "write", CMD_LEADER, daemon__cmd_bench, "bench write [--count N] [--size BYTES] [--inflight K]  load test with TEST commands" },
 	{ "test", "submit", CMD_LEADER, daemon__cmd_test_submit, "test submit [--size BYTES] [--count N]  commit TEST commands" },
 	{ "barrier", NULL, CMD_LEADER, daemon__cmd_barrier, "barrier                     commit a no-op; prints its index" },
-	{ "key", "generate", CMD_LEADER, daemon__cmd_key_generate, "key generate --algorithm N [--bits B] [--zone Z|--policy P] [--role ksk|zsk|csk]  replicated key" },
+	{ "key", "generate", CMD_LEADER, daemon__cmd_key_generate, "key generate --algorithm N [--bits B] [--zone Z|--policy P] [--role ksk|zsk|csk] [--repository R]  replicated key" },
 	{ "key", "list", 0, daemon__cmd_key_list, "key list                    keys in the ledger" },
 	{ "verbosity", NULL, 0, cmd_verbosity, "verbosity N                 set this node's log verbosity (0..4)" },
 	{ "reload", NULL, 0, cmd_reload, "reload                      re-read conf.xml (as SIGHUP)" },

@@ -671,7 +671,15 @@ void daemon__cmd_key_generate(struct daemon *d, struct control_conn *conn,
 			policy = v;
 		else if (!strcmp(o, "--role"))
 			role = v;
-		else {
+		else if (!strcmp(o, "--repository")) {
+			if (strcmp(v, d->custody->repository) != 0) {
+				out = daemon__sprintf("error: key generate: the cluster keeps its keys in repository %s, not %.60s\n",
+						      d->custody->repository, v);
+				daemon__reply(d, conn, CONTROL_EXIT_FAIL, out);
+				free(out);
+				return;
+			}
+		} else {
 			out = daemon__sprintf("error: unknown option %.60s\n", o);
 			daemon__reply(d, conn, CONTROL_EXIT_USAGE, out);
 			free(out);
@@ -681,7 +689,7 @@ void daemon__cmd_key_generate(struct daemon *d, struct control_conn *conn,
 	if (alg == 0 || alg > 255 || (zone && policy) ||
 	    (strcmp(role, "ksk") && strcmp(role, "zsk") && strcmp(role, "csk"))) {
 		daemon__reply(d, conn, CONTROL_EXIT_USAGE,
-			      "usage: key generate --algorithm N [--bits B] [--zone Z | --policy P] [--role ksk|zsk|csk]\n");
+			      "usage: key generate --algorithm N [--bits B] [--zone Z | --policy P] [--role ksk|zsk|csk] [--repository R]\n");
 		return;
 	}
 	if (!hsm_algorithm_supported(d->custody->hsm, (uint8_t)alg)) {

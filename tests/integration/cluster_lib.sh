@@ -30,6 +30,11 @@
 : "${TDM_SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/../.." && pwd)}"
 : "${TDM_BUILDDIR:=$TDM_SRCDIR/build}"
 CL_PY=/usr/bin/python3
+# For tandemd built with --enable-sanitize: full malloc stacks, SoftHSM2's
+# own leak suppressed; cl_cleanup fails the test on any sanitizer report.
+: "${ASAN_OPTIONS:=fast_unwind_on_malloc=0}"
+: "${LSAN_OPTIONS:=suppressions=$TDM_SRCDIR/tests/lib/lsan.supp:print_suppressions=0}"
+export ASAN_OPTIONS LSAN_OPTIONS
 
 cl_bin() {
 	local d
@@ -227,12 +232,28 @@ except Exception: print(0)' 2>/dev/null)
 cl_wipe() { rm -rf "$CL_DIR/n$1/data"; }
 
 cl_cleanup() {
-	local i
+	local i bad=
+	# SIGTERM first so that sanitized builds run their leak check, then KILL.
 	for ((i = 1; i <= ${CL_N:-0}; i++)); do
-		[ -n "${CL_PIDS[i]:-}" ] && kill -KILL "${CL_PIDS[i]}" 2>/dev/null
+		[ -n "${CL_PIDS[i]:-}" ] && kill -TERM "${CL_PIDS[i]}" 2>/dev/null
+	done
+	for ((i = 1; i <= ${CL_N:-0}; i++)); do
+		[ -n "${CL_PIDS[i]:-}" ] || continue
+		for _ in $(seq 1 250); do kill -0 "${CL_PIDS[i]}" 2>/dev/null || break; sleep 0.02; done
+		kill -KILL "${CL_PIDS[i]}" 2>/dev/null
 	done
 	wait 2>/dev/null
-	[ -n "${CL_DIR:-}" ] && [ -d "$CL_DIR" ] && [ -z "${CL_KEEP:-}" ] && rm -rf "$CL_DIR"
+	if [ -n "${CL_DIR:-}" ] && [ -d "$CL_DIR" ]; then
+		if grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" \
+			"$CL_DIR"/n*/log >/dev/null 2>&1; then
+			echo "FAIL: sanitizer report in a tandemd log:" >&2
+			grep -h -A30 "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" \
+				"$CL_DIR"/n*/log >&2
+			bad=1
+		fi
+		[ -z "${CL_KEEP:-}" ] && rm -rf "$CL_DIR"
+	fi
+	[ -z "$bad" ] || exit 1
 	return 0
 }
 
