@@ -142,16 +142,16 @@ END {
 	for (s = 1; s <= nsizes; s++) {
 		size = sizes[s]
 		printf "\n%d names, %d records\n", size, records[size]
-		printf "  %-22s %-26s %7s %7s %8s %9s %8s %8s %9s %8s\n", "signer", "run", "wall s", "CPU s", "RRSIGs", "RRSIGs/s", "made", "reused", "mem MiB", "B/name"
+		printf "  %-24s %-26s %7s %7s %8s %9s %8s %8s %9s %8s\n", "signer", "run", "wall s", "CPU s", "RRSIGs", "RRSIGs/s", "made", "reused", "mem MiB", "B/name"
 		for (i = 1; i <= nruns; i++) {
 			if (r_size[i] != size) continue
 			if (r_status[i] != "ok") {
-				printf "  %-22s %-26s %s\n", r_label[i], kindname(r_kind[i]), "FAILED (see the progress output)"
+				printf "  %-24s %-26s %s\n", r_label[i], kindname(r_kind[i]), "FAILED (see the progress output)"
 				continue
 			}
-			printf "  %-22s %-26s %7.2f %7.2f %8d %9s %8s %8s %9.0f %8.0f\n", r_label[i], kindname(r_kind[i]), r_wall[i], r_cpu[i], r_sigs[i], \
+			printf "  %-24s %-26s %7.2f %7.2f %8d %9s %8s %8s %9.0f %8.0f\n", r_label[i], kindname(r_kind[i]), r_wall[i], r_cpu[i], r_sigs[i], \
 				r_rate[i] == "" ? "-" : sprintf("%.0f", r_rate[i]), r_made[i], r_reused[i], r_rss[i] / 1024, r_rss[i] * 1024 / size
-			if (r_procs[i] > 1) printf "  %-22s %-26s (%d processes: mem = their summed peak PSS; largest one alone %.0f MiB)\n", "", "", r_procs[i], r_maxrss[i] / 1024
+			if (r_procs[i] > 1) printf "  %-24s %-26s (%d processes: mem = their summed peak PSS; largest one alone %.0f MiB)\n", "", "", r_procs[i], r_maxrss[i] / 1024
 		}
 		printf "  (mem: peak RSS from GNU time; B/name: mem in bytes per owner name)\n"
 		t = tw(size)
