@@ -135,6 +135,7 @@ static void stop_phase_two(struct daemon *d)
 	uv_timer_stop(&d->stop_timer);
 	writer_close(d->writer);
 	d->writer = NULL;
+	daemon__peer_cache_stop(d);
 	peer_client_close(d->peers);
 	d->peers = NULL;
 	if (d->cluster != NULL)
@@ -234,6 +235,7 @@ static int start(struct daemon *d, struct tdm_err *err)
 	rc = daemon__node_start(d, err);
 	if (rc != 0)
 		return rc;
+	daemon__peer_cache_start(d);
 	if (parent_dir(d->cfg->control_socket, dir, sizeof dir) == 0)
 		mkdir_p(dir, 0755);
 	rc = control_server_start(&d->ctl_unix, &d->loop, d->cfg->control_socket,

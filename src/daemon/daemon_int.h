@@ -23,6 +23,7 @@ struct daemon_http;
 struct peer_client;
 struct writer;
 struct custody;
+struct peer_cache;
 
 struct daemon {
 	uv_loop_t loop;
@@ -35,6 +36,7 @@ struct daemon {
 	struct writer *writer;
 	struct peer_client *peers;
 	struct custody *custody;
+	struct peer_cache *pcache;         /* other nodes' status rows (cmd_status.c) */
 
 	struct control_server *ctl_unix;   /* the CLIs */
 	struct control_server *ctl_tcp;    /* forward listener: other nodes */
@@ -121,6 +123,10 @@ int daemon__submit_noop(struct daemon *d, void (*cb)(void *, int, const struct l
 
 /** Payload length that makes a TEST entry `size` bytes long in all. */
 size_t daemon__test_payload_len(size_t size);
+
+/** Keep the other nodes' status rows warm (cmd_status.c); stop before peer_client_close(). */
+void daemon__peer_cache_start(struct daemon *d);
+void daemon__peer_cache_stop(struct daemon *d);
 
 /** Is JSON asked for? */
 bool daemon__json(const struct control_conn *conn);
