@@ -2,8 +2,8 @@
  * tandem-signzone: sign a zone file once, from a signconf, without the
  * daemon.  Keys are found by CKA_ID (the signconf's <Locator>) in the
  * repositories of conf.xml, searched in order (or in the one named by
- * --repository).  When OUTPUT exists it is read first and its signatures
- * are reused where they are still good.  All logic is in src/signer; this
+ * --repository).  When OUTPUT exists its signatures are reused where they
+ * are still good (it is streamed once, after the input is prepared).  All logic is in src/signer; this
  * is the command line, the PKCS#11 backend and the summary line.
  */
 #include "common/clock.h"
@@ -14,7 +14,6 @@
 #include "signer/signer.h"
 
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,22 +231,6 @@ static int resolve_keys(struct backend_arg *a, struct tdm_err *err)
 	return rc;
 }
 
-/*- previous output, read while the input is read -------------------------*/
-
-struct prev_job {
-	const char *origin, *path;
-	struct signer_zone *z;
-	struct tdm_err err;
-	int rc;
-};
-
-static void *read_prev(void *arg)
-{
-	struct prev_job *j = arg;
-	j->rc = signer_zone_read_signed(&j->z, j->origin, j->path, &j->err);
-	return NULL;
-}
-
 static double elapsed(const struct timespec *t0)
 {
 	struct timespec t;
@@ -293,9 +276,7 @@ int main(int argc, char **argv)
 	struct tdm_signconf *sc = NULL;
 	struct tdm_err err;
 	struct signer_zone *z = NULL;
-	struct prev_job pj;
-	pthread_t prev_thread;
-	bool prev_started = false;
+	const char *prev_path = NULL;
 	struct backend_arg ba;
 	struct signer_key *keys = NULL;
 	struct signer_backend be = { be_open, be_sign, be_close, &ba };
@@ -308,7 +289,6 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	tdm_err_clear(&err);
 	memset(&ba, 0, sizeof ba);
-	memset(&pj, 0, sizeof pj);
 	while ((opt = getopt_long(argc, argv, "c:s:z:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
@@ -378,14 +358,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (!full && stat(output, &sb) == 0) {
-		pj.origin = zone;
-		pj.path = output;
-		if (pthread_create(&prev_thread, NULL, read_prev, &pj) == 0)
-			prev_started = true;
-		else
-			read_prev(&pj);
-	}
+	if (!full && stat(output, &sb) == 0)
+		prev_path = output;
 	rc = signer_zone_read(&z, zone, input, &err);
 	if (rc != 0)
 		goto fail;
@@ -429,30 +403,18 @@ int main(int argc, char **argv)
 	p.workers = workers;
 	p.threads = threads;
 	p.progress = isatty(2) != 0;
-	/* Everything that needs no previous output overlaps with reading it. */
-	rc = signer_zone_prepare(z, &p, &err);
-	if (prev_started) {
-		pthread_join(prev_thread, NULL);
-		prev_started = false;
-	}
-	if (rc != 0)
+	if ((rc = signer_zone_prepare(z, &p, &err)) != 0)
 		goto fail;
 	tdm_log_notice("zone %s: prepared at %.3f s", zone, elapsed(&t0));
-	if (pj.path != NULL && pj.rc != 0) {
-		/* An unreadable previous output costs a full signing, nothing
-		 * more; but "keep" cannot be checked against it. */
-		if (sc->serial == TDM_SERIAL_KEEP) {
-			memcpy(&err, &pj.err, sizeof err);
-			tdm_err_wrap(&err, "serial policy keep needs the previous output (use --full to ignore it)");
-			rc = pj.rc;
-			goto fail;
-		}
-		tdm_log_warn("previous output not usable, signing everything: %s", pj.err.msg);
-	}
-
-	rc = signer_zone_sign(z, pj.z, &p, &st, &err);
-	if (rc != 0)
+	/* The previous output is streamed past the prepared zone (never
+	 * loaded); an unusable one means a full signing, except under the
+	 * serial policy keep. */
+	rc = signer_zone_sign(z, prev_path, &p, &st, &err);
+	if (rc != 0) {
+		if (prev_path != NULL && sc->serial == TDM_SERIAL_KEEP)
+			tdm_log_notice("--full signs without the previous output %s", output);
 		goto fail;
+	}
 	tdm_log_notice("zone %s: prepared in %.3f s, signed in %.3f s, done at %.3f s", zone,
 		       st.t_prepare, st.t_sign, elapsed(&t0));
 	if (!st.unchanged || stat(output, &sb) != 0) {
@@ -468,12 +430,9 @@ int main(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
-	if (prev_started)
-		pthread_join(prev_thread, NULL);
 	fprintf(stderr, "tandem-signzone: %s\n", err.msg[0] ? err.msg : tdm_strerror(rc));
 out:
 	signer_zone_free(z);
-	signer_zone_free(pj.z);
 	if (ba.keys != NULL)
 		for (size_t k = 0; k < ba.n_keys; k++)
 			free(ba.keys[k].dnskey);

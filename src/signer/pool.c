@@ -77,8 +77,8 @@ static int work(struct run *r, void *state)
 			}
 			hl = signer__rrsig_header(c, &t, w->key, buf);
 			len = signer__signing_input(&t, hl, &buf, &cap);
-			sig_len = r->slot_size - 2 - hl;
-			rc = be->sign(state, w->key, buf, len, slot + 2 + hl, &sig_len, &err);
+			sig_len = r->slot_size - SIGNER_SB_HDR;
+			rc = be->sign(state, w->key, buf, len, slot + SIGNER_SB_HDR, &sig_len, &err);
 			if (rc != 0) {
 				const struct signer_key *k = &c->p->keys[w->key];
 				tdm_err_wrap(&err, "key %u (CKA_ID %s)", (unsigned)c->tags[w->key],
@@ -87,8 +87,10 @@ static int work(struct run *r, void *state)
 				free(buf);
 				return rc;
 			}
-			memcpy(slot + 2, buf, hl);
-			signer__put16(slot, (uint32_t)(hl + sig_len));
+			/* A sig blob (zone.h): the other fields are the slot's. */
+			memcpy(slot, buf + 12, 4);
+			memcpy(slot + 4, buf + 8, 4);
+			signer__put16(slot + 8, (uint32_t)sig_len);
 		}
 		atomic_fetch_add(&r->sh->done, end - start);
 	}
@@ -140,7 +142,7 @@ int signer__pool_run(const struct signer__sigctx *c, const struct signer__work *
 	struct signer__progress prog;
 	int rc = 0;
 
-	*slot_size = (2 + 18 + c->signer_len + c->sig_max + 7) & ~(size_t)7;
+	*slot_size = SIGNER_SB_HDR + c->sig_max;
 	len = HDR_SIZE + n * *slot_size;
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)

@@ -7,8 +7,9 @@
  * needs nothing sent to it.  Each child opens the backend itself (for
  * PKCS#11: hsm_ctx_open() again, PKCS#11 v2.40 §5.4) and claims chunks of
  * the work list from a counter in a MAP_SHARED area; it builds the
- * canonical signing input, signs, and writes the whole RRSIG RDATA into
- * that item's slot of the same area.  SoftHSM2 does not scale across the
+ * canonical signing input, signs, and writes a sig blob (zone.h:
+ * inception, expiration, length, signature) into that item's slot of the
+ * same area.  SoftHSM2 does not scale across the
  * threads of one process, processes do (see ANCHORS.md).
  *
  * Threads: the same loop on threads sharing one opened backend.
@@ -20,8 +21,8 @@
 
 /**
  * Sign every item.  On success *area is a shared mapping of *area_len
- * bytes (unmap with signer__shm_free) in which item i's RRSIG RDATA blob
- * starts at i * slot_size.
+ * bytes (unmap with signer__shm_free) whose last n * slot_size bytes hold
+ * item i's sig blob at i * slot_size from their start.
  * @return 0, or the first error of any worker (err says which and why).
  */
 int signer__pool_run(const struct signer__sigctx *c, const struct signer__work *items,

@@ -1,15 +1,29 @@
 /*
- * Signature reuse; see reuse.h.  The new zone and the previous output are
- * both in canonical order, so they are matched with one merge walk over
- * their nodes (and one more for the NSEC3 owners), never with lookups.
+ * Signature reuse; see reuse.h.
+ *
+ * The merge takes the previous output's records from the zone reader one
+ * by one and gathers those of one owner (a group).  At the end of a group
+ * it finds the owner in the new zone: among the names (sorted by canonical
+ * key) and, for an owner "<32 base32hex>.<apex>" of an NSEC3 zone, among
+ * the NSEC3 hashes (sorted).  Both searches start at a cursor just past
+ * the previous hit, so a file in canonical order (Tandem's, ldns's, BIND's)
+ * costs one or two key comparisons per owner; any other order falls back
+ * to binary search.  Each RRset of the group is compared with the new one
+ * (TTL and RDATA octets; in order first, as any multiset if that fails),
+ * then each RRSIG of the group over an identical RRset is offered to that
+ * RRset's empty slots.  Nothing of the previous output is kept but the
+ * reused signatures.
  */
 #include "signer/reuse.h"
 
 #include "signer/codec.h"
 #include "signer/name.h"
 #include "signer/rdata.h"
+#include "signer/reader.h"
 
 #include <stdlib.h>
+
+/*- work list --------------------------------------------------------------*/
 
 static void push(struct signer__plan *plan, uint32_t slot, uint32_t target, uint8_t kind,
 		 uint8_t key)
@@ -26,132 +40,89 @@ static void push(struct signer__plan *plan, uint32_t slot, uint32_t target, uint
 	w->key = key;
 }
 
-bool signer__rrsig_is_reusable(const struct signer__sigctx *c, const struct signer__target *t,
-			       size_t k, const uint8_t *blob)
+static void list_target(struct signer_zone *z, struct signer__plan *plan, uint8_t kind,
+			uint32_t index, uint32_t first, size_t n, int role)
 {
-	const uint8_t *rd = signer__rb_data(blob);
-	size_t len = signer__rb_len(blob), nl;
-	uint32_t now = (uint32_t)c->p->now, inc, exp;
-	if (len < 19 || signer__get16(rd) != t->type || rd[2] != c->p->keys[k].algorithm ||
-	    signer__get16(rd + 16) != c->tags[k] || signer__get32(rd + 4) != t->ttl ||
-	    rd[3] != signer__name_rrsig_labels(t->owner))
-		return false;
-	if (!signer__wire_name_valid(rd + 18, len - 18, &nl) || nl != c->signer_len ||
-	    !signer__name_equal(rd + 18, c->signer) || len == 18 + nl)
-		return false;
-	exp = signer__get32(rd + 8);
-	inc = signer__get32(rd + 12);
-	if ((int32_t)(now - inc) < 0)
-		return false;
-	return (int64_t)(int32_t)(exp - now) > c->p->sc->refresh;
+	for (size_t i = 0; i < n; i++)
+		if (z->sigs[first + i] == NULL)
+			push(plan, (uint32_t)(first + i), index, kind, z->role_keys[role][i]);
 }
 
-static bool same_rdata(const uint8_t *a, const uint8_t *b)
+void signer__reuse_list(struct signer_zone *z, struct signer__plan *plan)
 {
-	return memcmp(a, b, signer__rb_len(a) + 2) == 0;
-}
-
-/* The previous RRSIGs at prev node pn covering `type`: [*first, *first + *n). */
-static void prev_sigs(const struct signer_zone *prev, size_t pn, uint16_t type,
-		      const uint8_t *const **first, size_t *n)
-{
-	const struct signer__rrset *s = signer__node_set(prev, pn, T_RRSIG);
-	size_t i = 0, j;
-	*n = 0;
-	*first = NULL;
-	if (s == NULL)
-		return;
-	while (i < s->n_rr && signer__get16(signer__rb_data(prev->rrs[s->first_rr + i])) < type)
-		i++;
-	j = i;
-	while (j < s->n_rr && signer__get16(signer__rb_data(prev->rrs[s->first_rr + j])) == type)
-		j++;
-	*first = &prev->rrs[s->first_rr + i];
-	*n = j - i;
-}
-
-/* Fill the slots of one target: reuse what can be reused, list the rest. */
-static void plan_target(struct signer_zone *z, const struct signer__sigctx *c,
-			struct signer__plan *plan, uint8_t kind, uint32_t index,
-			uint32_t first_slot, const uint8_t *keys, size_t nk,
-			const uint8_t *const *cand, size_t n_cand)
-{
-	struct signer__target t;
-	bool have_t = false;
-	for (size_t i = 0; i < nk; i++) {
-		const uint8_t *found = NULL;
-		if (n_cand > 0) {
-			if (!have_t) {
-				signer__target_get(c, kind, index, &t);
-				have_t = true;
-			}
-			for (size_t j = 0; j < n_cand && !found; j++)
-				if (signer__rrsig_is_reusable(c, &t, keys[i], cand[j]))
-					found = cand[j];
+	plan->n_items = 0;
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const struct signer__node *n = &z->nodes[i];
+		for (size_t k = 0; k < n->n_sets; k++) {
+			const struct signer__rrset *s = &z->sets[n->first_set + k];
+			if (s->n_sig)
+				list_target(z, plan, SIGNER_T_SET, n->first_set + (uint32_t)k,
+					    s->first_sig, s->n_sig, signer__set_role(z, s));
 		}
-		if (found) {
-			z->sigs[first_slot + i] = found;
-			plan->reused++;
-		} else {
-			z->sigs[first_slot + i] = NULL;
-			push(plan, (uint32_t)(first_slot + i), index, kind, keys[i]);
+		if (n->nsec != NULL)
+			list_target(z, plan, SIGNER_T_NSEC, (uint32_t)i, n->nsec_sig, n->nsec_nsig,
+				    SIGNER_ROLE_ZSK);
+	}
+	for (size_t i = 0; i < z->n_nsec3; i++)
+		list_target(z, plan, SIGNER_T_NSEC3, (uint32_t)i, z->nsec3[i].first_sig,
+			    z->nsec3[i].n_sig, SIGNER_ROLE_ZSK);
+}
+
+void signer__reuse_drop_set(struct signer_zone *z, struct signer__plan *plan, size_t set)
+{
+	const struct signer__rrset *s = &z->sets[set];
+	for (size_t i = 0; i < s->n_sig; i++) {
+		if (z->sigs[s->first_sig + i] != NULL) {
+			z->sigs[s->first_sig + i] = NULL;
+			plan->reused--;
 		}
 	}
 }
 
-static bool same_set(const struct signer_zone *z, const struct signer__rrset *s,
-		     const struct signer_zone *prev, const struct signer__rrset *ps)
+/*- slots ------------------------------------------------------------------*/
+
+static void clear_marks(struct signer_zone *z)
 {
-	if (s->ttl != ps->ttl || s->n_rr != ps->n_rr)
-		return false;
-	for (size_t i = 0; i < s->n_rr; i++)
-		if (!same_rdata(z->rrs[s->first_rr + i], prev->rrs[ps->first_rr + i]))
-			return false;
-	return true;
+	for (size_t i = 0; i < z->n_sets; i++)
+		z->sets[i].same_as_prev = false;
+	for (size_t i = 0; i < z->n_nodes; i++)
+		z->nodes[i].flags &= (uint16_t)~SIGNER_N_NSEC_SAME;
+	for (size_t i = 0; i < z->n_nsec3; i++)
+		z->nsec3[i].same = false;
 }
 
-static int node_cmp(const struct signer_zone *a, size_t i, const struct signer_zone *b, size_t j)
-{
-	return signer__key_cmp(signer__nb_key(a->nodes[i].name), signer__nb_keylen(a->nodes[i].name),
-			       signer__nb_key(b->nodes[j].name), signer__nb_keylen(b->nodes[j].name));
-}
-
-static int plan_all(struct signer_zone *z, const struct signer_zone *prev,
-		    const struct signer__sigctx *c, struct signer__plan *plan,
-		    struct tdm_err *err)
+int signer__reuse_slots(struct signer_zone *z, const struct signer__sigctx *c,
+			struct signer__plan *plan, struct tdm_err *err)
 {
 	const struct signer_params *p = c->p;
-	uint8_t *zsk = plan->zsk, *ksk = plan->ksk;
-	size_t nz = 0, nks = 0, slots = 0, j = 0;
-	bool nsec3 = z->n_nsec3 > 0;
+	size_t nz = 0, nks = 0, slots = 0;
 
 	for (size_t i = 0; i < p->n_keys && i < 256; i++) {
 		if (!p->keys[i].active)
 			continue;
 		if (p->keys[i].zsk)
-			zsk[nz++] = (uint8_t)i;
+			z->role_keys[SIGNER_ROLE_ZSK][nz++] = (uint8_t)i;
 		if (p->keys[i].ksk)
-			ksk[nks++] = (uint8_t)i;
+			z->role_keys[SIGNER_ROLE_KSK][nks++] = (uint8_t)i;
 	}
 	if (nz == 0)
 		return tdm_err_fail(err, TDM_ENOKEY, "the signconf has no active ZSK (or CSK)");
 	if (nks == 0)
 		return tdm_err_fail(err, TDM_ENOKEY, "the signconf has no active KSK (or CSK)");
-	plan->nz = nz;
-	plan->nks = nks;
+	z->n_role[SIGNER_ROLE_ZSK] = nz;
+	z->n_role[SIGNER_ROLE_KSK] = nks;
 
-	/* Slots. */
 	for (size_t i = 0; i < z->n_sets; i++) {
 		struct signer__rrset *s = &z->sets[i];
 		s->n_sig = 0;
+		if (s->type == T_SOA && (z->nodes[s->node].flags & SIGNER_N_APEX))
+			plan->soa_set = i;
 		if (!signer__set_is_signed(z, s))
 			continue;
 		s->first_sig = (uint32_t)slots;
-		s->n_sig = (uint8_t)(s->type == T_DNSKEY ? nks : nz);
+		s->n_sig = (uint8_t)z->n_role[signer__set_role(z, s)];
 		slots += s->n_sig;
 		z->nodes[s->node].flags |= SIGNER_N_SIGNED;
-		if (s->type == T_SOA)
-			plan->soa_set = i;
 	}
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		struct signer__node *n = &z->nodes[i];
@@ -170,149 +141,358 @@ static int plan_all(struct signer_zone *z, const struct signer_zone *prev,
 	free(z->sigs);
 	z->sigs = tdm_calloc(slots ? slots : 1, sizeof *z->sigs);
 	z->n_sigs = slots;
+	clear_marks(z);
 	plan->new_sets = z->n_sets + z->n_nsec3;
 	for (size_t i = 0; i < z->n_nodes; i++)
 		plan->new_sets += z->nodes[i].nsec != NULL;
-
-	if (prev != NULL) {
-		for (size_t i = 0; i < prev->n_sets; i++) {
-			if (prev->sets[i].type == T_RRSIG)
-				plan->prev_sigs += prev->sets[i].n_rr;
-			else
-				plan->prev_sets++;
-		}
-	}
-
-	/* Nodes, merged with the previous output's. */
-	for (size_t i = 0; i < z->n_nodes; i++) {
-		struct signer__node *n = &z->nodes[i];
-		bool matched = false;
-		size_t pk = 0;
-		if (prev != NULL) {
-			int cmp = 1;
-			while (j < prev->n_nodes && (cmp = node_cmp(z, i, prev, j)) > 0)
-				j++;
-			matched = j < prev->n_nodes && cmp == 0;
-		}
-		if (matched) {
-			const struct signer__node *pn = &prev->nodes[j];
-			for (size_t si = 0; si < n->n_sets; si++) {
-				struct signer__rrset *s = &z->sets[n->first_set + si];
-				const struct signer__rrset *ps = NULL;
-				for (; pk < pn->n_sets; pk++) {
-					if (prev->sets[pn->first_set + pk].type >= s->type) {
-						if (prev->sets[pn->first_set + pk].type == s->type)
-							ps = &prev->sets[pn->first_set + pk];
-						break;
-					}
-				}
-				s->same_as_prev = ps != NULL && same_set(z, s, prev, ps);
-				if (s->same_as_prev)
-					plan->identical++;
-				if (s->n_sig == 0)
-					continue;
-				if (s->same_as_prev) {
-					const uint8_t *const *cand;
-					size_t nc;
-					prev_sigs(prev, j, s->type, &cand, &nc);
-					plan_target(z, c, plan, SIGNER_T_SET, (uint32_t)(s - z->sets),
-						    s->first_sig, s->type == T_DNSKEY ? ksk : zsk,
-						    s->n_sig, cand, nc);
-				} else {
-					plan_target(z, c, plan, SIGNER_T_SET, (uint32_t)(s - z->sets),
-						    s->first_sig, s->type == T_DNSKEY ? ksk : zsk,
-						    s->n_sig, NULL, 0);
-				}
-			}
-			if (n->nsec != NULL) {
-				const struct signer__rrset *ps = signer__node_set(prev, j, T_NSEC);
-				const uint8_t *const *cand = NULL;
-				size_t nc = 0;
-				if (ps != NULL && ps->n_rr == 1 && ps->ttl == z->denial_ttl &&
-				    same_rdata(n->nsec, prev->rrs[ps->first_rr])) {
-					plan->identical++;
-					prev_sigs(prev, j, T_NSEC, &cand, &nc);
-				}
-				plan_target(z, c, plan, SIGNER_T_NSEC, (uint32_t)i, n->nsec_sig, zsk,
-					    n->nsec_nsig, cand, nc);
-			}
-		} else {
-			for (size_t si = 0; si < n->n_sets; si++) {
-				struct signer__rrset *s = &z->sets[n->first_set + si];
-				s->same_as_prev = false;
-				if (s->n_sig)
-					plan_target(z, c, plan, SIGNER_T_SET, (uint32_t)(s - z->sets),
-						    s->first_sig, s->type == T_DNSKEY ? ksk : zsk,
-						    s->n_sig, NULL, 0);
-			}
-			if (n->nsec != NULL)
-				plan_target(z, c, plan, SIGNER_T_NSEC, (uint32_t)i, n->nsec_sig, zsk,
-					    n->nsec_nsig, NULL, 0);
-		}
-	}
-
-	/* NSEC3 owners, merged with the previous output's nodes. */
-	if (nsec3) {
-		uint8_t key[SIGNER_KEY_MAX];
-		size_t kl = z->apex_key_len;
-		memcpy(key, z->apex_key, kl);
-		key[kl + 32] = 0;
-		j = 0;
-		for (size_t i = 0; i < z->n_nsec3; i++) {
-			struct signer__nsec3 *e = &z->nsec3[i];
-			const uint8_t *const *cand = NULL;
-			size_t nc = 0;
-			if (prev != NULL) {
-				int cmp = 1;
-				signer__b32hex_encode(e->hash, 20, (char *)key + kl);
-				while (j < prev->n_nodes &&
-				       (cmp = signer__key_cmp(key, kl + 33,
-							      signer__nb_key(prev->nodes[j].name),
-							      signer__nb_keylen(prev->nodes[j].name))) > 0)
-					j++;
-				if (j < prev->n_nodes && cmp == 0) {
-					const struct signer__rrset *ps = signer__node_set(prev, j, T_NSEC3);
-					if (ps != NULL && ps->n_rr == 1 && ps->ttl == z->denial_ttl &&
-					    same_rdata(e->rdata, prev->rrs[ps->first_rr])) {
-						plan->identical++;
-						prev_sigs(prev, j, T_NSEC3, &cand, &nc);
-					}
-				}
-			}
-			plan_target(z, c, plan, SIGNER_T_NSEC3, (uint32_t)i, e->first_sig, zsk,
-				    e->n_sig, cand, nc);
-		}
-	}
 	return 0;
 }
 
-int signer__reuse_plan(struct signer_zone *z, const struct signer_zone *prev,
-		       const struct signer__sigctx *c, struct signer__plan *plan,
-		       struct tdm_err *err)
+void signer__reuse_forget(struct signer_zone *z, struct signer__plan *plan)
 {
-	memset(plan, 0, sizeof *plan);
-	return plan_all(z, prev, c, plan, err);
+	/* The blobs stay in the arena until the zone is freed: a failed
+	 * merge is rare and costs no more than the merge itself did. */
+	memset(z->sigs, 0, (z->n_sigs ? z->n_sigs : 1) * sizeof *z->sigs);
+	clear_marks(z);
+	plan->reused = plan->prev_sigs = plan->identical = plan->prev_sets = 0;
+	plan->have_prev_serial = false;
 }
 
-void signer__plan_resign_set(struct signer_zone *z, struct signer__plan *plan, size_t set)
+/*- reusability ------------------------------------------------------------*/
+
+bool signer__rrsig_is_reusable(const struct signer__sigctx *c, const struct signer__target *t,
+			       size_t k, const uint8_t *rd, size_t len)
 {
-	struct signer__rrset *s = &z->sets[set];
-	size_t w = 0;
-	/* Drop the set's queued items, then queue every slot again. */
-	for (size_t i = 0; i < plan->n_items; i++) {
-		const struct signer__work *it = &plan->items[i];
-		if (it->kind == SIGNER_T_SET && it->target == set)
-			continue;
-		plan->items[w++] = *it;
-	}
-	plan->n_items = w;
-	for (size_t i = 0; i < s->n_sig; i++) {
-		if (z->sigs[s->first_sig + i] != NULL) {
-			z->sigs[s->first_sig + i] = NULL;
-			plan->reused--;
+	size_t nl;
+	uint32_t now = (uint32_t)c->p->now, inc, exp;
+	if (len < 19 || signer__get16(rd) != t->type || rd[2] != c->p->keys[k].algorithm ||
+	    signer__get16(rd + 16) != c->tags[k] || signer__get32(rd + 4) != t->ttl ||
+	    rd[3] != signer__name_rrsig_labels(t->owner))
+		return false;
+	if (!signer__wire_name_valid(rd + 18, len - 18, &nl) || nl != c->signer_len ||
+	    !signer__name_equal(rd + 18, c->signer) || len == 18 + nl)
+		return false;
+	exp = signer__get32(rd + 8);
+	inc = signer__get32(rd + 12);
+	if ((int32_t)(now - inc) < 0)
+		return false;
+	return (int64_t)(int32_t)(exp - now) > c->p->sc->refresh;
+}
+
+/*- merge ------------------------------------------------------------------*/
+
+struct grec {
+	uint32_t off;          /* into merge.data */
+	uint32_t ttl;
+	uint16_t type;
+	uint16_t len;
+};
+
+struct merge {
+	struct signer_zone *z;
+	const struct signer__sigctx *c;
+	struct signer__plan *plan;
+	uint8_t owner[SIGNER_NAME_MAX];
+	size_t owner_len;
+	struct grec *recs;
+	size_t n, cap;
+	uint8_t *data;
+	size_t dlen, dcap;
+	size_t node_cur, nsec3_cur;
+};
+
+static int key_vs_node(const struct signer_zone *z, const uint8_t *key, size_t kl, size_t i)
+{
+	return signer__key_cmp(key, kl, signer__nb_key(z->nodes[i].name),
+			       signer__nb_keylen(z->nodes[i].name));
+}
+
+/* Index of the node with this key, or -1.  See the file comment. */
+static long find_node(struct merge *m, const uint8_t *key, size_t kl)
+{
+	const struct signer_zone *z = m->z;
+	size_t lo = 0, hi = z->n_nodes, cur = m->node_cur;
+	if (cur < hi) {
+		int r = key_vs_node(z, key, kl, cur);
+		if (r == 0) {
+			m->node_cur = cur + 1;
+			return (long)cur;
+		}
+		if (r < 0) {
+			if (cur == 0 || key_vs_node(z, key, kl, cur - 1) > 0)
+				return -1; /* between two neighbours: not in the new zone */
+			hi = cur;
+		} else {
+			lo = cur + 1;
 		}
 	}
-	for (size_t i = 0; i < s->n_sig; i++)
-		push(plan, (uint32_t)(s->first_sig + i), (uint32_t)set, SIGNER_T_SET,
-		     s->type == T_DNSKEY ? plan->ksk[i] : plan->zsk[i]);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = key_vs_node(z, key, kl, mid);
+		if (r == 0) {
+			m->node_cur = mid + 1;
+			return (long)mid;
+		}
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	m->node_cur = lo;
+	return -1;
+}
+
+/* Index of the NSEC3 whose owner this is, or -1. */
+static long find_nsec3(struct merge *m)
+{
+	const struct signer_zone *z = m->z;
+	uint8_t h[20];
+	size_t lo = 0, hi = z->n_nsec3, cur = m->nsec3_cur;
+	if (m->owner[0] != 32 || !signer__name_equal(m->owner + 33, z->apex) ||
+	    signer__b32hex_decode((const char *)m->owner + 1, 32, h, sizeof h) != 20)
+		return -1;
+	if (cur < hi) {
+		int r = memcmp(h, z->nsec3[cur].hash, 20);
+		if (r == 0) {
+			m->nsec3_cur = cur + 1;
+			return (long)cur;
+		}
+		if (r < 0)
+			hi = cur;
+		else
+			lo = cur + 1;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(h, z->nsec3[mid].hash, 20);
+		if (r == 0) {
+			m->nsec3_cur = mid + 1;
+			return (long)mid;
+		}
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static int grec_type_cmp(const void *pa, const void *pb)
+{
+	const struct grec *a = pa, *b = pb;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/* Do the group's records r[0..n) equal the RDATA blobs rrs[0..n_rr), all with TTL ttl? */
+static bool same_records(const struct merge *m, const struct grec *r, size_t n,
+			 const uint8_t *const *rrs, size_t n_rr, uint32_t ttl)
+{
+	uint8_t used[256];
+	bool in_order = true;
+	if (n != n_rr)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].ttl != ttl)
+			return false;
+		if (in_order && (r[i].len != signer__rb_len(rrs[i]) ||
+				 memcmp(m->data + r[i].off, signer__rb_data(rrs[i]), r[i].len) != 0))
+			in_order = false;
+	}
+	if (in_order)
+		return true;
+	/* Another signer's order: match as sets (each new record once). */
+	if (n > sizeof used)
+		return false;
+	memset(used, 0, n);
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		for (; j < n; j++)
+			if (!used[j] && r[i].len == signer__rb_len(rrs[j]) &&
+			    memcmp(m->data + r[i].off, signer__rb_data(rrs[j]), r[i].len) == 0)
+				break;
+		if (j == n)
+			return false;
+		used[j] = 1;
+	}
+	return true;
+}
+
+/* Offer previous RRSIG rd (len octets) to the empty slots of target t. */
+static void offer(struct merge *m, const struct signer__target *t, uint32_t first, size_t n,
+		  const uint8_t *rd, size_t len)
+{
+	struct signer_zone *z = m->z;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = z->role_keys[t->role][i], sl;
+		uint8_t *b;
+		if (z->sigs[first + i] != NULL ||
+		    !signer__rrsig_is_reusable(m->c, t, k, rd, len))
+			continue;
+		sl = len - 18 - m->c->signer_len;
+		b = signer__arena_alloc(&z->arena, SIGNER_SB_HDR + sl);
+		signer__put32(b, signer__get32(rd + 12));
+		signer__put32(b + 4, signer__get32(rd + 8));
+		signer__put16(b + 8, (uint32_t)sl);
+		memcpy(b + SIGNER_SB_HDR, rd + 18 + m->c->signer_len, sl);
+		z->sigs[first + i] = b;
+		m->plan->reused++;
+		return;
+	}
+}
+
+static void flush(struct merge *m)
+{
+	struct signer_zone *z = m->z;
+	struct signer__plan *plan = m->plan;
+	uint8_t key[SIGNER_KEY_MAX];
+	size_t kl, n = m->n;
+	long ni, hi = -1;
+	struct grec *r = m->recs;
+	bool sorted = true;
+
+	if (n == 0)
+		return;
+	m->n = 0;
+	kl = signer__name_key(m->owner, key);
+	ni = find_node(m, key, kl);
+	if (z->n_nsec3 > 0)
+		hi = find_nsec3(m);
+	for (size_t i = 1; i < n && sorted; i++)
+		sorted = r[i - 1].type <= r[i].type;
+	if (!sorted)
+		qsort(r, n, sizeof *r, grec_type_cmp);
+
+	/* The RRsets. */
+	for (size_t a = 0, b; a < n; a = b) {
+		uint16_t type = r[a].type;
+		b = a + 1;
+		while (b < n && r[b].type == type)
+			b++;
+		if (type == T_RRSIG)
+			continue;
+		plan->prev_sets++;
+		if (type == T_NSEC3) {
+			struct signer__nsec3 *e;
+			if (hi < 0)
+				continue;
+			e = &z->nsec3[hi];
+			if (!e->same && same_records(m, r + a, b - a, &e->rdata, 1, z->denial_ttl)) {
+				e->same = true;
+				plan->identical++;
+			}
+		} else if (type == T_NSEC) {
+			struct signer__node *nd;
+			if (ni < 0)
+				continue;
+			nd = &z->nodes[ni];
+			if (nd->nsec != NULL && !(nd->flags & SIGNER_N_NSEC_SAME) &&
+			    same_records(m, r + a, b - a, &nd->nsec, 1, z->denial_ttl)) {
+				nd->flags |= SIGNER_N_NSEC_SAME;
+				plan->identical++;
+			}
+		} else if (ni >= 0) {
+			struct signer__rrset *s = signer__node_set(z, (size_t)ni, type);
+			if (s == NULL || s->same_as_prev)
+				continue;
+			if (type == T_SOA && ni == 0 && b - a == 1 && r[a].len >= 22) {
+				/* Compare with the previous serial in the new SOA; the
+				 * serial policy decides later (sign.c). */
+				uint8_t *rb = (uint8_t *)z->rrs[s->first_rr];
+				size_t l = signer__rb_len(rb);
+				plan->prev_serial = signer__get32(m->data + r[a].off + r[a].len - 20);
+				plan->have_prev_serial = true;
+				if (l >= 22)
+					signer__put32(rb + 2 + l - 20, plan->prev_serial);
+			}
+			if (same_records(m, r + a, b - a, &z->rrs[s->first_rr], s->n_rr, s->ttl)) {
+				s->same_as_prev = true;
+				plan->identical++;
+			}
+		}
+	}
+
+	/* The signatures over the RRsets found identical. */
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *rd = m->data + r[i].off;
+		struct signer__target t;
+		uint16_t covered;
+		if (r[i].type != T_RRSIG)
+			continue;
+		plan->prev_sigs++;
+		if (r[i].len < 19)
+			continue;
+		covered = signer__get16(rd);
+		if (covered == T_NSEC3) {
+			const struct signer__nsec3 *e;
+			if (hi < 0 || !(e = &z->nsec3[hi])->same || e->n_sig == 0)
+				continue;
+			signer__target_get(m->c, SIGNER_T_NSEC3, (uint32_t)hi, &t);
+			offer(m, &t, e->first_sig, e->n_sig, rd, r[i].len);
+		} else if (covered == T_NSEC) {
+			const struct signer__node *nd;
+			if (ni < 0 || !((nd = &z->nodes[ni])->flags & SIGNER_N_NSEC_SAME) ||
+			    nd->nsec_nsig == 0)
+				continue;
+			signer__target_get(m->c, SIGNER_T_NSEC, (uint32_t)ni, &t);
+			offer(m, &t, nd->nsec_sig, nd->nsec_nsig, rd, r[i].len);
+		} else if (ni >= 0) {
+			const struct signer__rrset *s = signer__node_set(z, (size_t)ni, covered);
+			if (s == NULL || !s->same_as_prev || s->n_sig == 0)
+				continue;
+			signer__target_get(m->c, SIGNER_T_SET, (uint32_t)(s - z->sets), &t);
+			offer(m, &t, s->first_sig, s->n_sig, rd, r[i].len);
+		}
+	}
+	m->dlen = 0;
+}
+
+static int on_rr(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
+		 const uint8_t *rdata, size_t rdlen, struct tdm_err *err)
+{
+	struct merge *m = arg;
+	struct grec *g;
+	size_t ol = signer__name_len(owner);
+	(void)err;
+	if (m->n > 0 && !(ol == m->owner_len && memcmp(owner, m->owner, ol) == 0) &&
+	    !signer__name_equal(owner, m->owner))
+		flush(m);
+	if (m->n == 0) {
+		memcpy(m->owner, owner, ol);
+		m->owner_len = ol;
+	}
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->recs = tdm_realloc(m->recs, m->cap * sizeof *m->recs);
+	}
+	if (m->dlen + rdlen > m->dcap) {
+		m->dcap = (m->dlen + rdlen) * 2 + 4096;
+		m->data = tdm_realloc(m->data, m->dcap);
+	}
+	g = &m->recs[m->n++];
+	g->off = (uint32_t)m->dlen;
+	g->len = (uint16_t)rdlen;
+	g->ttl = ttl;
+	g->type = type;
+	memcpy(m->data + m->dlen, rdata, rdlen);
+	m->dlen += rdlen;
+	return 0;
+}
+
+int signer__reuse_merge(struct signer_zone *z, const char *path, const struct signer__sigctx *c,
+			struct signer__plan *plan, struct tdm_err *err)
+{
+	struct merge m;
+	int rc;
+	memset(&m, 0, sizeof m);
+	m.z = z;
+	m.c = c;
+	m.plan = plan;
+	rc = signer__read_file(path, z->apex, on_rr, &m, err);
+	if (rc == 0)
+		flush(&m);
+	free(m.recs);
+	free(m.data);
+	return rc;
 }

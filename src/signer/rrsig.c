@@ -50,7 +50,7 @@ size_t signer_sig_max_len(const uint8_t *dnskey, size_t len)
 	}
 }
 
-void signer__sigctx_init(struct signer__sigctx *c, const struct signer_zone *z,
+void signer__sigctx_init(struct signer__sigctx *c, struct signer_zone *z,
 			 const struct signer_params *p)
 {
 	memset(c, 0, sizeof *c);
@@ -59,11 +59,14 @@ void signer__sigctx_init(struct signer__sigctx *c, const struct signer_zone *z,
 	for (size_t i = 0; i < p->n_keys && i < 256; i++) {
 		size_t m = signer_sig_max_len(p->keys[i].dnskey, p->keys[i].dnskey_len);
 		c->tags[i] = signer_keytag(p->keys[i].dnskey, p->keys[i].dnskey_len);
+		z->key_tag[i] = c->tags[i];
+		z->key_alg[i] = p->keys[i].algorithm;
 		if (m > c->sig_max)
 			c->sig_max = m;
 	}
 	c->signer_len = signer__name_lower(z->apex, c->signer);
 	signer__name_lower(z->apex, c->apex_lower);
+	z->signer_len = signer__name_lower(z->apex, z->signer_name);
 }
 
 void signer__target_get(const struct signer__sigctx *c, uint8_t kind, uint32_t index,
@@ -78,6 +81,7 @@ void signer__target_get(const struct signer__sigctx *c, uint8_t kind, uint32_t i
 		t->owner_key_len = signer__nb_keylen(nb);
 		t->type = s->type;
 		t->ttl = s->ttl;
+		t->role = signer__set_role(z, s);
 		t->rrs = &z->rrs[s->first_rr];
 		t->n_rr = s->n_rr;
 	} else if (kind == SIGNER_T_NSEC) {
@@ -87,6 +91,7 @@ void signer__target_get(const struct signer__sigctx *c, uint8_t kind, uint32_t i
 		t->owner_key_len = signer__nb_keylen(n->name);
 		t->type = T_NSEC;
 		t->ttl = z->denial_ttl;
+		t->role = SIGNER_ROLE_ZSK;
 		t->one = n->nsec;
 		t->rrs = &t->one;
 		t->n_rr = 1;
@@ -101,6 +106,7 @@ void signer__target_get(const struct signer__sigctx *c, uint8_t kind, uint32_t i
 		t->owner_key = t->key_buf;
 		t->type = T_NSEC3;
 		t->ttl = z->denial_ttl;
+		t->role = SIGNER_ROLE_ZSK;
 		t->one = e->rdata;
 		t->rrs = &t->one;
 		t->n_rr = 1;
@@ -124,7 +130,7 @@ void signer__rrsig_times(const struct signer__sigctx *c, const struct signer__ta
 	int64_t validity = sc->validity_default, exp;
 	if (t->type == T_NSEC || t->type == T_NSEC3)
 		validity = sc->validity_denial;
-	else if (t->type == T_DNSKEY && sc->validity_keyset > 0)
+	else if (t->role == SIGNER_ROLE_KSK && sc->validity_keyset > 0)
 		validity = sc->validity_keyset;
 	exp = c->p->now + validity;
 	if (sc->jitter > 0) {
@@ -141,20 +147,28 @@ void signer__rrsig_times(const struct signer__sigctx *c, const struct signer__ta
 	*expiration = (uint32_t)exp;
 }
 
+size_t signer__rrsig_fields(const struct signer_zone *z, uint16_t type, unsigned labels,
+			    uint32_t ttl, size_t key, uint32_t inception, uint32_t expiration,
+			    uint8_t *out)
+{
+	signer__put16(out, type);
+	out[2] = z->key_alg[key];
+	out[3] = (uint8_t)labels;
+	signer__put32(out + 4, ttl);
+	signer__put32(out + 8, expiration);
+	signer__put32(out + 12, inception);
+	signer__put16(out + 16, z->key_tag[key]);
+	memcpy(out + 18, z->signer_name, z->signer_len);
+	return 18 + z->signer_len;
+}
+
 size_t signer__rrsig_header(const struct signer__sigctx *c, const struct signer__target *t,
 			    size_t key, uint8_t *out)
 {
 	uint32_t inc, exp;
 	signer__rrsig_times(c, t, key, &inc, &exp);
-	signer__put16(out, t->type);
-	out[2] = c->p->keys[key].algorithm;
-	out[3] = (uint8_t)signer__name_rrsig_labels(t->owner);
-	signer__put32(out + 4, t->ttl);
-	signer__put32(out + 8, exp);
-	signer__put32(out + 12, inc);
-	signer__put16(out + 16, c->tags[key]);
-	memcpy(out + 18, c->signer, c->signer_len);
-	return 18 + c->signer_len;
+	return signer__rrsig_fields(c->z, t->type, signer__name_rrsig_labels(t->owner), t->ttl,
+				    key, inc, exp, out);
 }
 
 size_t signer__signing_input(const struct signer__target *t, size_t hl,

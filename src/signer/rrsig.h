@@ -4,8 +4,8 @@
  * the signature, then each RR of the RRset in canonical form and order).
  *
  * Validity: inception = now - InceptionOffset; expiration = now +
- * Validity (Denial for NSEC/NSEC3, Keyset for DNSKEY when set, else
- * Default) + a jitter in [-Jitter, +Jitter] derived from a hash of the
+ * Validity (Denial for NSEC/NSEC3, Keyset when set for the RRsets the KSKs
+ * sign: the apex DNSKEY, CDS and CDNSKEY; else Default) + a jitter in [-Jitter, +Jitter] derived from a hash of the
  * owner, type and key tag, so that the same input at the same time gives
  * the same signatures' times, while expirations still spread out.
  */
@@ -28,7 +28,8 @@ struct signer__sigctx {
 	uint8_t apex_lower[SIGNER_NAME_MAX];
 };
 
-void signer__sigctx_init(struct signer__sigctx *c, const struct signer_zone *z,
+/** Fill c, and z's key tags, algorithms and signer name (for the writer). */
+void signer__sigctx_init(struct signer__sigctx *c, struct signer_zone *z,
 			 const struct signer_params *p);
 
 /** Owner, type, TTL and records of a signature target. */
@@ -40,6 +41,7 @@ struct signer__target {
 	uint8_t key_buf[SIGNER_KEY_MAX];
 	uint16_t type;
 	uint32_t ttl;
+	int role;                    /* SIGNER_ROLE_*: which keys sign it */
 	const uint8_t *const *rrs;   /* RDATA blobs */
 	const uint8_t *one;          /* storage when there is one blob */
 	size_t n_rr;
@@ -53,11 +55,19 @@ void signer__rrsig_times(const struct signer__sigctx *c, const struct signer__ta
 			 size_t key, uint32_t *inception, uint32_t *expiration);
 
 /**
- * RRSIG RDATA without the signature into out (18 + signer name octets).
- * @return its length.
+ * RRSIG RDATA without the signature into out (18 + signer name octets),
+ * with the times of a new signature.  @return its length.
  */
 size_t signer__rrsig_header(const struct signer__sigctx *c, const struct signer__target *t,
 			    size_t key, uint8_t *out);
+
+/**
+ * The same from the zone alone, with given times (the writer, for new and
+ * reused signatures alike).  @return its length.
+ */
+size_t signer__rrsig_fields(const struct signer_zone *z, uint16_t type, unsigned labels,
+			    uint32_t ttl, size_t key, uint32_t inception, uint32_t expiration,
+			    uint8_t *out);
 
 /**
  * Signing input for t into *buf (grown with tdm_realloc as needed; the

@@ -54,9 +54,9 @@ int signer__rules_apply(struct signer_zone *z, struct tdm_err *err)
 			continue;
 		}
 		cut = NULL;
-		if (!z->prev_mode && n->n_sets > 1 && signer__node_set(z, i, T_CNAME) != NULL)
+		if (n->n_sets > 1 && signer__node_set(z, i, T_CNAME) != NULL)
 			return zone_error(err, n, "CNAME and other data (RFC 2181 §10.1)");
-		if (i > 0 && signer__node_set(z, i, T_SOA) != NULL && !z->prev_mode)
+		if (i > 0 && signer__node_set(z, i, T_SOA) != NULL)
 			return zone_error(err, n, "SOA record below the zone apex and not below a zone cut");
 		if (i == 0)
 			continue;
@@ -69,7 +69,7 @@ int signer__rules_apply(struct signer_zone *z, struct tdm_err *err)
 			cut = signer__nb_key(n->name);
 			cut_len = signer__nb_keylen(n->name);
 		} else {
-			if (ds && !z->prev_mode)
+			if (ds)
 				return zone_error(err, n, "DS record without a delegation (no NS)");
 			if (signer__node_set(z, i, T_DNAME) != NULL) {
 				cut = signer__nb_key(n->name);

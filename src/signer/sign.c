@@ -10,10 +10,12 @@
  *  4. NSEC or NSEC3 chain with TTL min(SOA TTL, SOA MINIMUM) (RFC 9077
  *     §3.3, which updates RFC 4034 §4 and RFC 5155 §3), unless the
  *     signconf gives an NSEC3 TTL.
- *  5. Reuse plan against the previous output, with the SOA serial
- *     provisionally the previous one: a zone whose every RRset and
- *     signature is unchanged keeps its serial and is signed with nothing
- *     new; otherwise the serial policy decides and the SOA is re-signed.
+ *  5. Signature slots (the KSKs for the apex DNSKEY, CDS and CDNSKEY, the
+ *     ZSKs for the rest), then the previous output streamed past the zone
+ *     (reuse.c), with the SOA serial provisionally the previous one: a zone
+ *     whose every RRset and signature is unchanged keeps its serial and is
+ *     signed with nothing new; otherwise the serial policy decides and the
+ *     SOA is re-signed.
  *  6. The worker pool signs what is left.
  */
 #include "signer/zone.h"
@@ -50,7 +52,7 @@ int signer_zone_prepare(struct signer_zone *z, const struct signer_params *p,
 	int rc;
 
 	signer__name_format(z->apex, ab);
-	if (z->finalized || z->prev_mode)
+	if (z->finalized)
 		return tdm_err_fail(err, TDM_EINVAL, "zone %s: already prepared", ab);
 	if (p->n_keys == 0 || p->n_keys > 255)
 		return tdm_err_fail(err, TDM_EINVAL, "zone %s: %zu keys (1 to 255 allowed)", ab,
@@ -116,7 +118,7 @@ int signer_zone_prepare(struct signer_zone *z, const struct signer_params *p,
 	return 0;
 }
 
-int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
+int signer_zone_sign(struct signer_zone *z, const char *prev_path,
 		     const struct signer_params *p, struct signer_stats *st,
 		     struct tdm_err *err)
 {
@@ -126,16 +128,14 @@ int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
 	struct signer__plan plan;
 	uint8_t *soa_rd;
 	size_t soa_len;
-	uint32_t input_serial, prev_serial = 0, serial = 0;
+	uint32_t input_serial, serial = 0;
 	char ab[SIGNER_NAME_STR_MAX];
-	bool unchanged = false;
+	bool unchanged = false, have_prev = false;
 	int rc;
 
 	memset(st, 0, sizeof *st);
 	memset(&plan, 0, sizeof plan);
 	signer__name_format(z->apex, ab);
-	if (prev != NULL && (!prev->finalized || !signer__name_equal(prev->apex, z->apex)))
-		return tdm_err_fail(err, TDM_EINVAL, "zone %s: previous output is of another zone", ab);
 	if (!z->prepared && (rc = signer_zone_prepare(z, p, err)) != 0)
 		return rc;
 	if (z->signed_)
@@ -146,30 +146,50 @@ int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
 	input_serial = signer__get32(soa_rd + soa_len - 20);
 
 	/* 5. */
-	if (prev != NULL) {
-		prev_serial = signer_zone_serial(prev);
-		signer__put32(soa_rd + soa_len - 20, prev_serial);
-	}
 	c = tdm_malloc(sizeof *c);
 	signer__sigctx_init(c, z, p);
-	rc = signer__reuse_plan(z, prev, c, &plan, err);
-	if (rc != 0)
+	if ((rc = signer__reuse_slots(z, c, &plan, err)) != 0)
 		goto out;
-	unchanged = prev != NULL && plan.n_items == 0 && plan.identical == plan.new_sets &&
+	if (prev_path != NULL) {
+		struct tdm_err e2;
+		tdm_err_clear(&e2);
+		rc = signer__reuse_merge(z, prev_path, c, &plan, &e2);
+		if (rc == 0 && !plan.have_prev_serial) {
+			rc = TDM_EZONE;
+			tdm_err_set(&e2, "%s: no SOA record at the zone apex", prev_path);
+		}
+		if (rc != 0) {
+			/* An unusable previous output costs a full signing, nothing
+			 * more; but "keep" cannot be checked against it. */
+			signer__reuse_forget(z, &plan);
+			if (sc->serial == TDM_SERIAL_KEEP) {
+				memcpy(err, &e2, sizeof e2);
+				tdm_err_wrap(err, "serial policy keep needs the previous output");
+				goto out;
+			}
+			tdm_log_warn("zone %s: previous output not usable, signing everything: %s", ab,
+				     e2.msg);
+			rc = 0;
+		} else {
+			have_prev = true;
+		}
+	}
+	unchanged = have_prev && plan.reused == z->n_sigs && plan.identical == plan.new_sets &&
 		    plan.new_sets == plan.prev_sets && plan.reused == plan.prev_sigs;
 	if (unchanged && !((sc->serial == TDM_SERIAL_KEEP || sc->serial == TDM_SERIAL_COUNTER) &&
-			   signer__serial_gt(input_serial, prev_serial))) {
-		serial = prev_serial;
+			   signer__serial_gt(input_serial, plan.prev_serial))) {
+		serial = plan.prev_serial;
 	} else {
 		unchanged = false;
-		rc = signer__serial_next(sc->serial, input_serial, prev != NULL, prev_serial, p->now,
-					 &serial, err);
+		rc = signer__serial_next(sc->serial, input_serial, have_prev, plan.prev_serial,
+					 p->now, &serial, err);
 		if (rc != 0)
 			goto out;
-		if (prev != NULL && serial != prev_serial)
-			signer__plan_resign_set(z, &plan, plan.soa_set);
+		if (!have_prev || serial != plan.prev_serial)
+			signer__reuse_drop_set(z, &plan, plan.soa_set);
 	}
 	signer__put32(soa_rd + soa_len - 20, serial);
+	signer__reuse_list(z, &plan);
 	t1 = signer__mono();
 	st->t_prepare = z->t_prepare + (t1 - t0);
 
@@ -187,7 +207,6 @@ int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
 				area + (area_len - plan.n_items * slot_size) + i * slot_size;
 	}
 	st->t_sign = signer__mono() - t1;
-	z->prev_ref = prev;
 	z->signed_ = true;
 
 	st->names = z->n_nodes;

@@ -4,10 +4,11 @@
  *
  * A pass goes:
  *   signer_zone_read()          the unsigned zone (file or memory)
- *   signer_zone_read_signed()   optionally, the previous output
- *   signer_zone_sign()          canonical order, apex/delegation/glue rules,
- *                               DNSKEY, NSEC or NSEC3, serial, signature
- *                               reuse, signing on the worker pool
+ *   signer_zone_prepare()       optional: canonical order, apex/delegation/
+ *                               glue rules, DNSKEY, NSEC or NSEC3
+ *   signer_zone_sign()          serial, signature reuse from the previous
+ *                               output (streamed, never loaded), signing on
+ *                               the worker pool
  *   signer_zone_write()         the signed zone, atomically
  *
  * What it promises: the signed zone holds exactly the records of the
@@ -40,7 +41,7 @@ struct signer_key {
 	uint8_t algorithm;
 	const uint8_t *dnskey;   /* DNSKEY RDATA, borrowed for the pass */
 	size_t dnskey_len;
-	bool ksk;                /* signs the DNSKEY RRset */
+	bool ksk;                /* signs the apex DNSKEY, CDS and CDNSKEY RRsets */
 	bool zsk;                /* signs everything else */
 	bool publish;            /* DNSKEY in the zone */
 	bool active;             /* makes signatures (false: <Deactivate/>) */
@@ -102,13 +103,6 @@ int signer_zone_read_mem(struct signer_zone **out, const char *origin,
 			 struct tdm_err *err);
 
 /**
- * Read a previous signed output (any signer's, Tandem's own form fastest)
- * for signature reuse.  All records are kept.
- */
-int signer_zone_read_signed(struct signer_zone **out, const char *origin,
-			    const char *path, struct tdm_err *err);
-
-/**
  * The steps of signing that need no previous output and no HSM: apex
  * DNSKEYs and NSEC3PARAM, canonical order, zone rules, SOA and DNSKEY
  * TTLs, the NSEC or NSEC3 chain.  Optional: signer_zone_sign() does it
@@ -120,13 +114,18 @@ int signer_zone_prepare(struct signer_zone *z, const struct signer_params *p,
 			struct tdm_err *err);
 
 /**
- * Sign z.  `prev` (may be NULL) is the previous output: its signatures are
- * reused where RFC-wise and policy-wise allowed, and it must outlive z.
+ * Sign z.  `prev_path` (may be NULL) names the previous output, any
+ * signer's: it is read once, as a stream, and its signatures are reused
+ * where RFC-wise and policy-wise allowed (nothing of it is kept but those
+ * signatures, about 10 octets plus the signature each).  An unreadable
+ * previous output is logged and everything is signed, except under serial
+ * policy "keep", which needs the previous serial and fails.  When nothing
+ * is to be signed the backend is never opened and no worker is started.
  * @return 0; TDM_EZONE (no SOA, CNAME and other data, ...), TDM_ESERIAL
  * (serial policy "keep" cannot increase the serial), TDM_EHSM and the
  * backend's codes; err says what and where.  On failure z is unusable.
  */
-int signer_zone_sign(struct signer_zone *z, const struct signer_zone *prev,
+int signer_zone_sign(struct signer_zone *z, const char *prev_path,
 		     const struct signer_params *p, struct signer_stats *st,
 		     struct tdm_err *err);
 
@@ -141,7 +140,7 @@ int signer_zone_write(const struct signer_zone *z, const char *path,
 int signer_zone_write_fp(const struct signer_zone *z, FILE *f,
 			 struct tdm_err *err);
 
-/** The SOA serial of a read zone (0 if it has none). */
+/** The SOA serial of a prepared zone (0 if it has none). */
 uint32_t signer_zone_serial(const struct signer_zone *z);
 
 void signer_zone_free(struct signer_zone *z);

@@ -16,6 +16,7 @@
 #include "signer/codec.h"
 #include "signer/name.h"
 #include "signer/rdata.h"
+#include "signer/rrsig.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -77,24 +78,37 @@ static void line(struct out *o, const char *owner, size_t ol, uint32_t ttl, uint
 	o->len = (size_t)(p - o->buf);
 }
 
+/* The RRSIGs over one target: each slot's sig blob with the fields its slot implies. */
 static void sigs(struct out *o, const struct signer_zone *z, const char *owner, size_t ol,
-		 uint32_t ttl, uint32_t first, uint8_t n)
+		 unsigned labels, uint16_t type, uint32_t ttl, uint32_t first, uint8_t n,
+		 int role)
 {
+	uint8_t rd[18 + SIGNER_NAME_MAX + 1024];
 	for (uint8_t i = 0; i < n; i++) {
 		const uint8_t *b = z->sigs[first + i];
-		if (b != NULL)
-			line(o, owner, ol, ttl, T_RRSIG, signer__rb_data(b), signer__rb_len(b));
+		size_t hl, sl;
+		if (b == NULL)
+			continue;
+		sl = signer__sb_len(b);
+		if (sl > 1024)
+			sl = 1024; /* never: signer_sig_max_len() caps what a slot holds */
+		hl = signer__rrsig_fields(z, type, labels, ttl, z->role_keys[role][i],
+					  signer__sb_inception(b), signer__sb_expiration(b), rd);
+		memcpy(rd + hl, b + SIGNER_SB_HDR, sl);
+		line(o, owner, ol, ttl, T_RRSIG, rd, hl + sl);
 	}
 }
 
 static void set_lines(struct out *o, const struct signer_zone *z, const struct signer__rrset *s,
-		      const char *owner, size_t ol)
+		      const char *owner, size_t ol, unsigned labels)
 {
 	for (size_t r = 0; r < s->n_rr; r++) {
 		const uint8_t *b = z->rrs[s->first_rr + r];
 		line(o, owner, ol, s->ttl, s->type, signer__rb_data(b), signer__rb_len(b));
 	}
-	sigs(o, z, owner, ol, s->ttl, s->first_sig, s->n_sig);
+	if (s->n_sig)
+		sigs(o, z, owner, ol, labels, s->type, s->ttl, s->first_sig, s->n_sig,
+		     signer__set_role(z, s));
 }
 
 static void node_lines(struct out *o, const struct signer_zone *z, size_t i)
@@ -104,13 +118,14 @@ static void node_lines(struct out *o, const struct signer_zone *z, size_t i)
 	size_t ol;
 	bool nsec_done = n->nsec == NULL;
 	const struct signer__rrset *soa = NULL;
+	unsigned labels = signer__name_rrsig_labels(signer__nb_wire(n->name));
 
 	ol = (size_t)(signer__name_format(signer__nb_wire(n->name), owner) - owner);
 	owner[ol++] = '\t';
 	if (n->flags & SIGNER_N_APEX) {
 		soa = signer__node_set(z, i, T_SOA);
 		if (soa)
-			set_lines(o, z, soa, owner, ol);
+			set_lines(o, z, soa, owner, ol, labels);
 	}
 	for (size_t k = 0; k < n->n_sets; k++) {
 		const struct signer__rrset *s = &z->sets[n->first_set + k];
@@ -119,20 +134,22 @@ static void node_lines(struct out *o, const struct signer_zone *z, size_t i)
 		if (!nsec_done && s->type > T_NSEC) {
 			line(o, owner, ol, z->denial_ttl, T_NSEC, signer__rb_data(n->nsec),
 			     signer__rb_len(n->nsec));
-			sigs(o, z, owner, ol, z->denial_ttl, n->nsec_sig, n->nsec_nsig);
+			sigs(o, z, owner, ol, labels, T_NSEC, z->denial_ttl, n->nsec_sig,
+			     n->nsec_nsig, SIGNER_ROLE_ZSK);
 			nsec_done = true;
 		}
-		set_lines(o, z, s, owner, ol);
+		set_lines(o, z, s, owner, ol, labels);
 	}
 	if (!nsec_done) {
 		line(o, owner, ol, z->denial_ttl, T_NSEC, signer__rb_data(n->nsec),
 		     signer__rb_len(n->nsec));
-		sigs(o, z, owner, ol, z->denial_ttl, n->nsec_sig, n->nsec_nsig);
+		sigs(o, z, owner, ol, labels, T_NSEC, z->denial_ttl, n->nsec_sig, n->nsec_nsig,
+		     SIGNER_ROLE_ZSK);
 	}
 }
 
 static void nsec3_lines(struct out *o, const struct signer_zone *z, size_t i,
-			const char *apex, size_t al)
+			const char *apex, size_t al, unsigned labels)
 {
 	const struct signer__nsec3 *e = &z->nsec3[i];
 	char owner[SIGNER_NAME_STR_MAX + 40];
@@ -145,7 +162,8 @@ static void nsec3_lines(struct out *o, const struct signer_zone *z, size_t i,
 	owner[ol++] = '\t';
 	line(o, owner, ol, z->denial_ttl, T_NSEC3, signer__rb_data(e->rdata),
 	     signer__rb_len(e->rdata));
-	sigs(o, z, owner, ol, z->denial_ttl, e->first_sig, e->n_sig);
+	sigs(o, z, owner, ol, labels, T_NSEC3, z->denial_ttl, e->first_sig, e->n_sig,
+	     SIGNER_ROLE_ZSK);
 }
 
 static int write_fd(const struct signer_zone *z, int fd)
@@ -155,6 +173,7 @@ static int write_fd(const struct signer_zone *z, int fd)
 	char apex[SIGNER_NAME_STR_MAX];
 	size_t kl = z->apex_key_len, al, j = 0;
 	uint8_t lower_apex[SIGNER_NAME_MAX];
+	unsigned h_labels = signer__name_labels(z->apex) + 1; /* of an NSEC3 owner */
 
 	signer__name_lower(z->apex, lower_apex);
 	al = (size_t)(signer__name_format(lower_apex, apex) - apex);
@@ -168,12 +187,12 @@ static int write_fd(const struct signer_zone *z, int fd)
 			if (signer__key_cmp(key, kl + 33, signer__nb_key(z->nodes[i].name),
 					    signer__nb_keylen(z->nodes[i].name)) >= 0)
 				break;
-			nsec3_lines(&o, z, j++, apex, al);
+			nsec3_lines(&o, z, j++, apex, al, h_labels);
 		}
 		node_lines(&o, z, i);
 	}
 	while (j < z->n_nsec3)
-		nsec3_lines(&o, z, j++, apex, al);
+		nsec3_lines(&o, z, j++, apex, al, h_labels);
 	flush(&o);
 	free(o.buf);
 	return o.err;

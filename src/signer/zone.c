@@ -86,8 +86,7 @@ static int on_rr(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
 		signer__name_format(owner, ob);
 		return tdm_err_fail(err, TDM_EZONE, "%s is outside the zone", ob);
 	}
-	if (!z->prev_mode && (type == T_RRSIG || type == T_NSEC || type == T_NSEC3 ||
-			      type == T_NSEC3PARAM)) {
+	if (type == T_RRSIG || type == T_NSEC || type == T_NSEC3 || type == T_NSEC3PARAM) {
 		z->n_dropped++;
 		return 0;
 	}
@@ -95,8 +94,7 @@ static int on_rr(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	return 0;
 }
 
-static int zone_new(struct signer_zone **out, const char *origin, bool prev,
-		    struct tdm_err *err)
+static int zone_new(struct signer_zone **out, const char *origin, struct tdm_err *err)
 {
 	struct signer_zone *z = tdm_calloc(1, sizeof *z);
 	const char *why = NULL;
@@ -115,7 +113,6 @@ static int zone_new(struct signer_zone **out, const char *origin, bool prev,
 	free(o);
 	z->apex_key_len = signer__name_key(z->apex, z->apex_key);
 	signer__arena_init(&z->arena);
-	z->prev_mode = prev;
 	*out = z;
 	return 0;
 }
@@ -124,7 +121,7 @@ int signer_zone_read(struct signer_zone **out, const char *origin,
 		     const char *path, struct tdm_err *err)
 {
 	struct signer_zone *z;
-	int rc = zone_new(&z, origin, false, err);
+	int rc = zone_new(&z, origin, err);
 	if (rc != 0)
 		return rc;
 	rc = signer__read_file(path, z->apex, on_rr, z, err);
@@ -141,28 +138,10 @@ int signer_zone_read_mem(struct signer_zone **out, const char *origin,
 			 struct tdm_err *err)
 {
 	struct signer_zone *z;
-	int rc = zone_new(&z, origin, false, err);
+	int rc = zone_new(&z, origin, err);
 	if (rc != 0)
 		return rc;
 	rc = signer__read_mem(buf, len, name, z->apex, on_rr, z, err);
-	if (rc != 0) {
-		signer_zone_free(z);
-		return rc;
-	}
-	*out = z;
-	return 0;
-}
-
-int signer_zone_read_signed(struct signer_zone **out, const char *origin,
-			    const char *path, struct tdm_err *err)
-{
-	struct signer_zone *z;
-	int rc = zone_new(&z, origin, true, err);
-	if (rc != 0)
-		return rc;
-	rc = signer__read_file(path, z->apex, on_rr, z, err);
-	if (rc == 0)
-		rc = signer__zone_finalize(z, err);
 	if (rc != 0) {
 		signer_zone_free(z);
 		return rc;
@@ -293,7 +272,7 @@ int signer__zone_finalize(struct signer_zone *z, struct tdm_err *err)
 		occ[n_occ].idx = n_occ;
 		n_occ++;
 	}
-	/* A previous output is in canonical order already: check before sorting. */
+	/* A zone file in canonical order needs no sort: check first. */
 	{
 		size_t k = 1;
 		while (k < n_occ && occ_cmp(&occ[k - 1], &occ[k]) < 0)
@@ -360,7 +339,7 @@ int signer__zone_finalize(struct signer_zone *z, struct tdm_err *err)
 				s->ttl = r[i].ttl;
 			} else {
 				s = &z->sets[z->n_sets - 1];
-				if (r[i].ttl != s->ttl && !z->prev_mode && s->type != T_RRSIG) {
+				if (r[i].ttl != s->ttl) {
 					char ob[SIGNER_NAME_STR_MAX], tb[16];
 					signer__name_format(signer__nb_wire(node->name), ob);
 					tdm_log_warn("%s %s: records with TTLs %u and %u; using %u (RFC 2181 §5.2)",
@@ -383,12 +362,15 @@ int signer__zone_finalize(struct signer_zone *z, struct tdm_err *err)
 	}
 	free(sorted);
 	free(count);
+	/* Both were sized for one RRset per record. */
+	z->sets = tdm_realloc(z->sets, (z->n_sets + 1) * sizeof *z->sets);
+	z->rrs = tdm_realloc(z->rrs, (z->n_rrs + 1) * sizeof *z->rrs);
 	z->finalized = true;
 	if (n_nodes > 0 && signer__key_cmp(signer__nb_key(z->nodes[0].name),
 					   signer__nb_keylen(z->nodes[0].name), z->apex_key,
 					   z->apex_key_len) == 0)
 		z->nodes[0].flags |= SIGNER_N_APEX;
-	if (z->n_dup > 0 && !z->prev_mode)
+	if (z->n_dup > 0)
 		tdm_log_notice("%zu duplicate records removed", z->n_dup);
 	return 0;
 }

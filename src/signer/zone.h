@@ -10,6 +10,13 @@
  * Blobs in the arena:
  *   name:  u32 node index | u16 key length | sort key | wire name (as read)
  *   rdata: u16 length | RDATA
+ *   sig:   u32 inception | u32 expiration | u16 length | signature octets
+ *
+ * A signature is kept as a sig blob only: every other RRSIG field (type
+ * covered, algorithm, labels, original TTL, key tag, signer) follows from
+ * the slot it sits in and is rebuilt when the zone is written.  Slot i of
+ * a signed target belongs to key role_keys[role][i]; the role is the KSK
+ * set for the apex DNSKEY, CDS and CDNSKEY RRsets, the ZSK set otherwise.
  */
 #ifndef SIGNER_ZONE_H
 #define SIGNER_ZONE_H
@@ -21,6 +28,7 @@
 
 #include "signer/arena.h"
 #include "signer/name.h"
+#include "signer/rdata.h"
 #include "signer/signer.h"
 
 /* Node flags. */
@@ -31,7 +39,11 @@ enum {
 	SIGNER_N_DS = 8,        /* delegation with DS: secure */
 	SIGNER_N_INCHAIN = 16,  /* has an NSEC or NSEC3 */
 	SIGNER_N_SIGNED = 32,   /* has at least one signed RRset */
+	SIGNER_N_NSEC_SAME = 64,/* its NSEC is identical in the previous output */
 };
+
+/* Key roles: which key set signs a target. */
+enum { SIGNER_ROLE_ZSK = 0, SIGNER_ROLE_KSK = 1 };
 
 struct signer__lrec {
 	const uint8_t *name;
@@ -67,6 +79,7 @@ struct signer__nsec3 {
 	const uint8_t *rdata;  /* blob */
 	uint32_t first_sig;
 	uint8_t n_sig;
+	bool same;             /* identical in the previous output */
 };
 
 /* What a signature covers: an RRset, a node's NSEC, or an NSEC3. */
@@ -85,7 +98,6 @@ struct signer_zone {
 	size_t apex_len;
 	uint8_t apex_key[SIGNER_KEY_MAX];
 	size_t apex_key_len;
-	bool prev_mode;        /* read as a previous output: keep DNSSEC records */
 
 	/* loading */
 	struct signer__lrec *lrecs;
@@ -113,13 +125,20 @@ struct signer_zone {
 	size_t n_nsec3;
 	uint32_t denial_ttl;
 
-	/* signatures: slots of RRSIG RDATA blobs (arena, shared map or previous zone) */
+	/* signatures: slots of sig blobs (reused ones in the arena, new ones
+	 * in the shared map); NULL while empty */
 	const uint8_t **sigs;
 	size_t n_sigs;
 	void *shm;             /* mapping holding new signatures */
 	size_t shm_len;
-	const struct signer_zone *prev_ref; /* keeps reused blobs alive: borrowed */
+	uint8_t role_keys[2][256]; /* active keys of each role, in key order */
+	size_t n_role[2];
+	uint16_t key_tag[256];  /* per key of the signconf */
+	uint8_t key_alg[256];
+	uint8_t signer_name[SIGNER_NAME_MAX]; /* the apex, lower case */
+	size_t signer_len;
 };
+
 
 static inline uint16_t signer__get16(const uint8_t *p)
 {
@@ -143,6 +162,21 @@ static inline void signer__put32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
+}
+
+/* Sig blob accessors. */
+#define SIGNER_SB_HDR 10
+static inline uint32_t signer__sb_inception(const uint8_t *sb)
+{
+	return signer__get32(sb);
+}
+static inline uint32_t signer__sb_expiration(const uint8_t *sb)
+{
+	return signer__get32(sb + 4);
+}
+static inline size_t signer__sb_len(const uint8_t *sb)
+{
+	return signer__get16(sb + 8);
 }
 
 /* Name blob accessors. */
@@ -199,6 +233,20 @@ int signer__rules_apply(struct signer_zone *z, struct tdm_err *err);
 
 /** The RRset of `type` at node n, or NULL. */
 struct signer__rrset *signer__node_set(const struct signer_zone *z, size_t n, uint16_t type);
+
+/**
+ * Which key set signs RRset s: the KSKs for the apex DNSKEY, CDS and CDNSKEY
+ * RRsets (RFC 7344 §4.1: CDS/CDNSKEY are "signed with a key that is
+ * represented in both the current DNSKEY and DS RRsets"), the ZSKs for
+ * everything else, a DNSKEY below the apex included (ordinary data there).
+ */
+static inline int signer__set_role(const struct signer_zone *z, const struct signer__rrset *s)
+{
+	if ((s->type == T_DNSKEY || s->type == T_CDS || s->type == T_CDNSKEY) &&
+	    (z->nodes[s->node].flags & SIGNER_N_APEX))
+		return SIGNER_ROLE_KSK;
+	return SIGNER_ROLE_ZSK;
+}
 
 /** Is this RRset signed under the rules (not glue, not occluded, not NS at a cut)? */
 bool signer__set_is_signed(const struct signer_zone *z, const struct signer__rrset *s);

@@ -166,18 +166,16 @@ struct tresult tsign(const char *origin, const char *zone_text, const char *prev
 		     const struct tdm_signconf *sc, const struct tkeys *k, int64_t now)
 {
 	struct tresult r;
-	struct signer_zone *z = NULL, *prev = NULL;
+	struct signer_zone *z = NULL;
 	struct signer_params p;
 	struct tdm_err err;
+	char *dir = NULL, *path = NULL;
 	memset(&r, 0, sizeof r);
 	tdm_err_clear(&err);
 	r.rc = signer_zone_read_mem(&z, origin, zone_text, strlen(zone_text), "test.zone", &err);
-	if (r.rc == 0 && prev_text != NULL) {
-		char *dir = tmkdtemp();
-		char *path = twrite_tmp(dir, "prev", prev_text);
-		r.rc = signer_zone_read_signed(&prev, origin, path, &err);
-		free(path);
-		trmdir(dir);
+	if (prev_text != NULL) {
+		dir = tmkdtemp();
+		path = twrite_tmp(dir, "prev", prev_text);
 	}
 	if (r.rc == 0) {
 		memset(&p, 0, sizeof p);
@@ -188,7 +186,7 @@ struct tresult tsign(const char *origin, const char *zone_text, const char *prev
 		p.now = now;
 		p.workers = 1;
 		p.threads = true;
-		r.rc = signer_zone_sign(z, prev, &p, &r.st, &err);
+		r.rc = signer_zone_sign(z, path, &p, &r.st, &err);
 	}
 	if (r.rc == 0) {
 		FILE *f = tmpfile();
@@ -198,7 +196,10 @@ struct tresult tsign(const char *origin, const char *zone_text, const char *prev
 	}
 	snprintf(r.msg, sizeof r.msg, "%s", err.msg);
 	signer_zone_free(z);
-	signer_zone_free(prev);
+	if (dir != NULL) {
+		free(path);
+		trmdir(dir);
+	}
 	return r;
 }
 

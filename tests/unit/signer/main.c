@@ -22,6 +22,7 @@ int main(void)
 	suite_add_tcase(s, tcase_ttl());
 	suite_add_tcase(s, tcase_reuse());
 	suite_add_tcase(s, tcase_output());
+	suite_add_tcase(s, tcase_roles());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
