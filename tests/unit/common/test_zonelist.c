@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/conf.h"
 #include "common_tests.h"
@@ -59,7 +58,10 @@ START_TEST(other_adapter_kept)
 }
 END_TEST
 
-/* 50,000 zones, the scale of pain point 2: well under a second or two. */
+/*
+ * 50,000 zones, the scale of pain point 2.  Only correctness is asserted:
+ * timing belongs in bench/, not in a unit test (sanitizer builds are 3x slower).
+ */
 START_TEST(large_zonelist)
 {
 	const size_t n = 50000;
@@ -67,8 +69,6 @@ START_TEST(large_zonelist)
 	char *doc = malloc(cap);
 	struct tdm_zonelist *zl = NULL;
 	struct tdm_err err = { "" };
-	struct timespec a, b;
-	double secs;
 	ck_assert_ptr_nonnull(doc);
 	len += (size_t)snprintf(doc + len, cap - len, "<ZoneList>\n");
 	for (size_t i = 0; i < n; i++)
@@ -78,15 +78,10 @@ START_TEST(large_zonelist)
 			"<Input><File>/u/z%zu</File></Input><Output><File>/o/z%zu</File>"
 			"</Output></Adapters></Zone>\n", i, i, i, i);
 	len += (size_t)snprintf(doc + len, cap - len, "</ZoneList>\n");
-	clock_gettime(CLOCK_MONOTONIC, &a);
 	ck_assert_int_eq(tdm_zonelist_load_buffer("big.xml", doc, len, &zl, &err), 0);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	ck_assert_uint_eq(zl->n_zones, n);
 	ck_assert_str_eq(zl->zones[n - 1].name, "z49999.example");
 	ck_assert_int_eq(zl->zones[n - 1].line, (long)n + 1);
-	fprintf(stderr, "zonelist: %zu zones loaded in %.3f s\n", n, secs);
-	ck_assert_msg(secs < 10.0, "%zu zones took %.1f s", n, secs);
 	tdm_zonelist_free(zl);
 
 	/* The same list with one name repeated far apart (case and dot differ). */
