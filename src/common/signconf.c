@@ -9,6 +9,7 @@
  * absent NSEC3 <TTL> means "use the SOA minimum" (RFC 5155 §5), stored -1.
  */
 #include "common/conf.h"
+#include "common/hex.h"
 #include "common/xml.h"
 
 #include <stdlib.h>
@@ -37,40 +38,6 @@ const char *tdm_serial_policy_name(enum tdm_serial_policy p)
 	if ((size_t)p < sizeof serial_names / sizeof serial_names[0])
 		return serial_names[p];
 	return "unknown";
-}
-
-/*- shared with kasp.c ------------------------------------------------------*/
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int tdm__hex_decode(const char *hex, uint8_t **out, size_t *len)
-{
-	size_t n = strlen(hex);
-	uint8_t *buf;
-	if (n % 2 != 0)
-		return TDM_EPARSE;
-	for (size_t i = 0; i < n; i++)
-		if (hexval(hex[i]) < 0)
-			return TDM_EPARSE;
-	*len = n / 2;
-	if (n == 0) {
-		*out = NULL;
-		return 0;
-	}
-	buf = tdm_malloc(n / 2);
-	for (size_t i = 0; i < n / 2; i++)
-		buf[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
-	*out = buf;
-	return 0;
 }
 
 /*- private: sections -------------------------------------------------------*/
@@ -132,7 +99,7 @@ static void read_denial(struct tdm__xml_ctx *ctx, xmlNodePtr d,
 	if (hex == NULL)
 		return;
 	if (strcmp(hex, "-") != 0 &&
-	    tdm__hex_decode(hex, &sc->nsec3_salt, &sc->nsec3_salt_len) != 0)
+	    tdm_hex_decode_alloc(hex, &sc->nsec3_salt, &sc->nsec3_salt_len) != 0)
 		tdm__xml_fail(ctx, TDM_ESCHEMA, salt, "not a hex salt: \"%.40s\"", hex);
 	else if (sc->nsec3_salt_len > 255)
 		tdm__xml_fail(ctx, TDM_ESCHEMA, salt, "salt longer than 255 bytes");

@@ -151,12 +151,6 @@ char *tdm__xml_attr(struct tdm__xml_ctx *ctx, xmlNodePtr node,
 void tdm__xml_allow_attrs(struct tdm__xml_ctx *ctx, xmlNodePtr node,
 			  const char *const *names);
 
-/**
- * Decode hex into a new buffer (*out, caller frees with free(); NULL when
- * hex is empty).  @return 0 or TDM_EPARSE (odd length, not hex).
- */
-int tdm__hex_decode(const char *hex, uint8_t **out, size_t *len);
-
 /** Free a NULL-terminated or counted array of strings. */
 void tdm__strv_free(char **v, size_t n);
 

@@ -15,6 +15,7 @@ TCase *tcase_kasp(void);
 TCase *tcase_zonelist(void);
 TCase *tcase_kaspcheck(void);
 TCase *tcase_bad_files(void);
+TCase *tcase_text(void);
 
 /** Path of tests/unit/common/data/<name> in the source tree (static buffer). */
 const char *data_path(const char *name);

@@ -22,6 +22,7 @@ int main(void)
 	suite_add_tcase(s, tcase_zonelist());
 	suite_add_tcase(s, tcase_kaspcheck());
 	suite_add_tcase(s, tcase_bad_files());
+	suite_add_tcase(s, tcase_text());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
