@@ -26,6 +26,31 @@
 
 /*- private: the FSM -------------------------------------------------------*/
 
+/* The cluster learns which nodes are witnesses from NODE_ADD (docs/cluster.md). */
+static void learn_witness(struct daemon *d, const void *buf, size_t len)
+{
+	struct ledger_cmd cmd;
+	struct tdm_err err = { "" };
+	if (ledger_cmd_decode(buf, len, &cmd, &err) == 0 && cmd.node.witness)
+		cluster_set_witness(d->cluster, cmd.node.node_id, true);
+	ledger_cmd_clear(&cmd);
+}
+
+/* At start: every witness in the node table (entries replayed before the
+ * cluster existed did not reach learn_witness()). */
+static void learn_witnesses(struct daemon *d)
+{
+	struct ledger_node *nodes = NULL;
+	struct tdm_err err = { "" };
+	size_t n = 0;
+	if (ledger_node_list(d->ledger, &nodes, &n, &err) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (nodes[i].witness)
+			cluster_set_witness(d->cluster, nodes[i].node_id, true);
+	ledger_node_list_free(nodes, n);
+}
+
 static int fsm_apply(void *ctx, uint64_t index, const void *buf, size_t len, void **result)
 {
 	struct daemon *d = ctx;
@@ -53,6 +78,8 @@ static int fsm_apply(void *ctx, uint64_t index, const void *buf, size_t len, voi
 			     ledger_cmd_type_name(res->type), (unsigned long long)res->id.origin,
 			     (unsigned long long)res->id.seq, ledger_status_name(res->status), res->msg);
 	custody_on_apply(d->custody, res, buf, len);
+	if (res->status == LEDGER_OK && res->type == LEDGER_CMD_NODE_ADD && d->cluster != NULL)
+		learn_witness(d, buf, len);
 	*result = res;
 	return 0;
 }
@@ -156,6 +183,7 @@ int daemon__node_start(struct daemon *d, struct tdm_err *err)
 	rc = cluster_new(&d->cluster, &d->loop, &cc, &ops, d, &events, err);
 	if (rc != 0)
 		return rc;
+	learn_witnesses(d);
 	custody_on_start(d->custody);
 	d->peers = peer_client_new(&d->loop);
 	d->writer = writer_new(&d->loop, d->cluster, d->ledger, d->peers, d->cfg);

@@ -7,7 +7,8 @@
 #   CL_N           number of nodes configured
 #
 #   cl_init N [ET_MS HB_MS]   make CL_DIR, pick free ports, write N node configs
-#                             (the first CL_BOOT of them, default N, are the peers)
+#                             (the first CL_BOOT of them, default N, are the peers;
+#                             node CL_WITNESS, if set, is a witness)
 #                             (with CL_SOFTHSM=1: a private SoftHSM2 token per node,
 #                             repository "SoftHSM", label node<I>, PIN 1234)
 #   cl_conf I                 path of node I's conf.xml
@@ -108,8 +109,13 @@ cl_write_conf() {
 	# Only the first CL_BOOT nodes (default all) form the bootstrap peer list.
 	for ((j = 1; j <= ${CL_BOOT:-$CL_N}; j++)); do
 		[ "$j" = "$i" ] && continue
-		peers+="		<Peer id=\"$j\">127.0.0.1:${CL_RAFT[j-1]}</Peer>"$'\n'
+		if [ "$j" = "${CL_WITNESS:-0}" ]; then
+			peers+="		<Peer id=\"$j\" role=\"witness\">127.0.0.1:${CL_RAFT[j-1]}</Peer>"$'\n'
+		else
+			peers+="		<Peer id=\"$j\">127.0.0.1:${CL_RAFT[j-1]}</Peer>"$'\n'
+		fi
 	done
+	[ "$i" = "${CL_WITNESS:-0}" ] && peers+="		<Witness/>"$'\n'
 	local repo=
 	if [ -n "${CL_SOFTHSM:-}" ]; then
 		repo="<Repository name=\"SoftHSM\"><Module>${TDM_SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}</Module><TokenLabel>node$i</TokenLabel><PIN>1234</PIN></Repository>"
