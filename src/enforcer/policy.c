@@ -105,12 +105,13 @@ int enforcer_policy_init(struct enforcer_policy *p, const struct tdm_policy *con
 			if (o->role == s->role && o->algorithm == s->algorithm &&
 			    o->bits == s->bits &&
 			    same_repo(o->conf->repository, pk->repository)) {
+				long other = o->conf->line;
 				enforcer_policy_close(p);
 				return tdm_err_fail(err, TDM_EINVAL,
 						    "policy %s: %s at line %ld: same role, algorithm, "
 						    "length and repository as line %ld",
 						    conf->name, tdm_key_role_name(pk->role), pk->line,
-						    o->conf->line);
+						    other);
 			}
 		}
 		p->n_slots = i + 1;

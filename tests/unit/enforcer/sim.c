@@ -300,14 +300,19 @@ static void oracle(struct sim *s, struct sim_zone *z, int64_t q)
 						if ((kv->pub & bit) && (sv->zsign & bit))
 							zsig = true;
 					}
-					ck_assert_msg(!has_ds || chain,
+					if (!has_ds && !has_key)
+						continue;
+					/* ck_assert costs a write(2) when it passes: test first. */
+					if (!(!has_ds || chain))
+						ck_abort_msg(
 						      "zone %s at %+.2f d: DS of algorithm %d leads to no "
 						      "signed DNSKEY RRset (DS %" PRIx64 " @%+.2f, DNSKEY %" PRIx64
 						      "/%" PRIx64 " @%+.2f)",
 						      z->name, (q - SIM_T0) / 86400.0, a, ds,
 						      (z->dsv[d].t - SIM_T0) / 86400.0, kv->pub, kv->ksign,
 						      (kv->t - SIM_T0) / 86400.0);
-					ck_assert_msg(!has_key || (ksig && zsig),
+					if (!(!has_key || (ksig && zsig)))
+						ck_abort_msg(
 						      "zone %s at %+.2f d: algorithm %d of the DNSKEY RRset "
 						      "does not sign (DNSKEY %" PRIx64 "/%" PRIx64
 						      " @%+.2f, data %" PRIx64 " @%+.2f)",

@@ -203,6 +203,16 @@ START_TEST(policy_checks)
 	free(xml);
 	ck_assert_int_eq(enforcer_policy_init(&p, &kp->policies[0], &err), TDM_EINVAL);
 	tdm_kasp_free(kp);
+	/* Two key elements that a key could not be told apart by. */
+	{
+		struct tdm_policy dup = kasp->policies[0];
+		struct tdm_policy_key keys[2] = { kasp->policies[0].keys[1], kasp->policies[0].keys[1] };
+		keys[1].line = 99;
+		dup.keys = keys;
+		dup.n_keys = 2;
+		ck_assert_int_eq(enforcer_policy_init(&p, &dup, &err), TDM_EINVAL);
+		ck_assert_msg(strstr(err.msg, "line 99") != NULL, "%s", err.msg);
+	}
 	/* Derived TTLs of the test policy. */
 	ck_assert_int_eq(pol.ttl_dnskey, 3600);
 	ck_assert_int_eq(pol.ttl_rrsig, 86400);
