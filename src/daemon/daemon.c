@@ -250,7 +250,15 @@ static int start(struct daemon *d, struct tdm_err *err)
 		if (rc != 0)
 			return rc;
 	}
-	rc = daemon_drop_privileges(d->cfg->user, d->cfg->group, err);
+	/* Everything tandemd writes later (Raft segments, state.db and its WAL,
+	 * the pid file, the socket) must stay writable after the drop. */
+	rc = daemon_chown_tree(d->cfg->data_dir, d->cfg->user, d->cfg->group, err);
+	if (rc == 0)
+		rc = daemon_chown_tree(d->cfg->control_socket, d->cfg->user, d->cfg->group, err);
+	if (rc == 0 && d->opt->pid_file != NULL)
+		rc = daemon_chown_tree(d->cfg->pid_file, d->cfg->user, d->cfg->group, err);
+	if (rc == 0)
+		rc = daemon_drop_privileges(d->cfg->user, d->cfg->group, err);
 	if (rc != 0)
 		return rc;
 	return 0;

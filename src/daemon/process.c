@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -54,26 +55,72 @@ void daemon_pidfile_remove(const char *path)
 		unlink(path);
 }
 
-int daemon_drop_privileges(const char *user, const char *group,
-			   struct tdm_err *err)
+/* Look up the ids of <Privileges>; (uid_t)-1 / (gid_t)-1 when not given. */
+static int lookup_ids(const char *user, const char *group, uid_t *uid, gid_t *gid,
+		      struct tdm_err *err)
 {
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
-	if (geteuid() != 0 || (user == NULL && group == NULL))
-		return 0;
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
 	if (user != NULL) {
 		struct passwd *pw = getpwnam(user);
 		if (pw == NULL)
 			return tdm_err_fail(err, TDM_ENOENT, "<Privileges><User>: no user %s", user);
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
 	}
 	if (group != NULL) {
 		struct group *gr = getgrnam(group);
 		if (gr == NULL)
 			return tdm_err_fail(err, TDM_ENOENT, "<Privileges><Group>: no group %s", group);
-		gid = gr->gr_gid;
+		*gid = gr->gr_gid;
 	}
+	return 0;
+}
+
+static uid_t chown_uid;
+static gid_t chown_gid;
+static int chown_errno;
+
+static int chown_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	if (lchown(path, chown_uid, chown_gid) != 0 && chown_errno == 0)
+		chown_errno = errno;
+	return 0;
+}
+
+int daemon_chown_tree(const char *path, const char *user, const char *group,
+		      struct tdm_err *err)
+{
+	int rc;
+	if (geteuid() != 0 || (user == NULL && group == NULL) || path == NULL)
+		return 0;
+	rc = lookup_ids(user, group, &chown_uid, &chown_gid, err);
+	if (rc != 0)
+		return rc;
+	chown_errno = 0;
+	if (nftw(path, chown_one, 16, FTW_PHYS) != 0 && chown_errno == 0)
+		chown_errno = errno;
+	if (chown_errno != 0)
+		return tdm_err_fail(err, TDM_EIO, "%s: cannot give it to %s%s%s: %s", path,
+				    user ? user : "", group ? ":" : "", group ? group : "",
+				    strerror(chown_errno));
+	return 0;
+}
+
+int daemon_drop_privileges(const char *user, const char *group,
+			   struct tdm_err *err)
+{
+	int rc;
+	uid_t uid;
+	gid_t gid;
+	if (geteuid() != 0 || (user == NULL && group == NULL))
+		return 0;
+	rc = lookup_ids(user, group, &uid, &gid, err);
+	if (rc != 0)
+		return rc;
 	if (gid != (gid_t)-1 && (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0))
 		return tdm_err_fail(err, TDM_EIO, "cannot switch to group %ld: %s",
 				    (long)gid, strerror(errno));

@@ -20,6 +20,15 @@ int daemon_pidfile_write(const char *path, struct tdm_err *err);
 void daemon_pidfile_remove(const char *path);
 
 /**
+ * Give `path` and everything below it to `user` / `group` (names; either
+ * may be NULL), so that the daemon can still write there after dropping
+ * privileges.  A no-op when not root or when neither is given.
+ * @return 0, TDM_ENOENT (unknown user/group), TDM_EIO (a chown failed).
+ */
+int daemon_chown_tree(const char *path, const char *user, const char *group,
+		      struct tdm_err *err);
+
+/**
  * Drop to `user` and `group` (names; either may be NULL).  A no-op when not
  * root.  Supplementary groups are reset.
  * @return 0, TDM_ENOENT (unknown user/group), TDM_EIO (the calls failed).
