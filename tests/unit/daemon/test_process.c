@@ -2,6 +2,9 @@
 #include "daemon/process.h"
 
 #include <check.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,10 +59,37 @@ START_TEST(unknown_user)
 }
 END_TEST
 
+START_TEST(chown_tree)
+{
+	struct tdm_err err = { "" };
+	char dir[] = "/tmp/tdm-chown-XXXXXX", sub[64], file[80];
+	struct passwd *pw = getpwnam("nobody");
+	struct stat sb;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof sub, "%s/raft", dir);
+	snprintf(file, sizeof file, "%s/segment", sub);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	close(open(file, O_CREAT | O_WRONLY, 0600));
+	ck_assert_int_eq(daemon_chown_tree(dir, NULL, NULL, &err), 0); /* nothing asked */
+	if (geteuid() == 0 && pw != NULL) {
+		ck_assert_int_eq(daemon_chown_tree(dir, "nobody", NULL, &err), 0);
+		ck_assert_int_eq(stat(file, &sb), 0);
+		ck_assert_uint_eq(sb.st_uid, pw->pw_uid);
+		ck_assert_int_eq(stat(dir, &sb), 0);
+		ck_assert_uint_eq(sb.st_uid, pw->pw_uid);
+		ck_assert_int_eq(daemon_chown_tree(dir, "no-such-user-tandem", NULL, &err), TDM_ENOENT);
+	}
+	unlink(file);
+	rmdir(sub);
+	rmdir(dir);
+}
+END_TEST
+
 TCase *tcase_process(void)
 {
 	TCase *tc = tcase_create("process");
 	tcase_add_test(tc, pidfile_cycle);
 	tcase_add_test(tc, unknown_user);
+	tcase_add_test(tc, chown_tree);
 	return tc;
 }
