@@ -72,3 +72,22 @@ void *signer__arena_alloc8(struct signer__arena *a, size_t n)
 	a->p += pad;
 	return signer__arena_alloc(a, n);
 }
+
+void signer__arena_adopt(struct signer__arena *dst, struct signer__arena *src)
+{
+	struct signer__chunk *tail;
+	if (src->head == NULL)
+		return;
+	if (dst->head == NULL) {
+		*dst = *src;
+		signer__arena_init(src);
+		return;
+	}
+	/* Behind dst's current chunk, which dst keeps allocating from. */
+	for (tail = src->head; tail->next != NULL; tail = tail->next)
+		;
+	tail->next = dst->head->next;
+	dst->head->next = src->head;
+	dst->total += src->total;
+	signer__arena_init(src);
+}

@@ -25,5 +25,7 @@ void signer__arena_close(struct signer__arena *a);
 void *signer__arena_alloc(struct signer__arena *a, size_t n);
 /** n bytes aligned to 8. */
 void *signer__arena_alloc8(struct signer__arena *a, size_t n);
+/** Move every chunk of src into dst (src is left empty; pointers stay valid). */
+void signer__arena_adopt(struct signer__arena *dst, struct signer__arena *src);
 
 #endif

@@ -89,10 +89,24 @@ static size_t count_zeros(const uint8_t *k, size_t n)
 	return c;
 }
 
+/* The RDATA blob of one NSEC3, the next hashed owner left for later. */
+static const uint8_t *nsec3_rdata(struct signer_zone *z, uint8_t *rd, size_t hdr, size_t node)
+{
+	static __thread uint16_t types[65536];
+	size_t nt = 0, l = hdr + 21;
+	if (node != SIZE_MAX) {
+		uint16_t f = z->nodes[node].flags;
+		nt = signer__node_types(z, node, types);
+		if (!(f & SIGNER_N_DELEG) || (f & SIGNER_N_DS))
+			nt = signer__types_add(types, nt, T_RRSIG);
+	}
+	l += signer__bitmap_from_types(types, nt, rd + l);
+	return signer__zone_rdata(z, rd, l);
+}
+
 int signer__nsec3_build(struct signer_zone *z, const struct tdm_signconf *sc,
 			struct tdm_err *err)
 {
-	static uint16_t types[65536];
 	size_t cap = z->n_nodes + 16, n = 0;
 	const uint8_t *prev_key = NULL;
 	size_t prev_kl = 0;
@@ -104,6 +118,19 @@ int signer__nsec3_build(struct signer_zone *z, const struct tdm_signconf *sc,
 				    (unsigned)sc->nsec3_algorithm);
 	if (sc->nsec3_salt_len > 255)
 		return tdm_err_fail(err, TDM_EINVAL, "NSEC3 salt longer than 255 octets");
+	rd[0] = 1;
+	rd[1] = sc->nsec3_optout ? 1 : 0;
+	signer__put16(rd + 2, sc->nsec3_iterations);
+	rd[4] = (uint8_t)sc->nsec3_salt_len;
+	if (sc->nsec3_salt_len)
+		memcpy(rd + 5, sc->nsec3_salt, sc->nsec3_salt_len);
+	hdr = 5 + sc->nsec3_salt_len;
+	rd[hdr] = 20;
+	memset(rd + hdr + 1, 0, 20);
+
+	/* In name order, where the names and their RRsets lie in memory: the
+	 * hash and the RDATA (type bitmap) of each.  Only the next hashed
+	 * owner waits for the sort. */
 	free(z->nsec3);
 	z->nsec3 = tdm_malloc(cap * sizeof *z->nsec3);
 	for (size_t i = 0; i < z->n_nodes; i++) {
@@ -130,6 +157,7 @@ int signer__nsec3_build(struct signer_zone *z, const struct tdm_signconf *sc,
 				signer__nsec3_hash(w, sc->nsec3_salt, sc->nsec3_salt_len,
 						   sc->nsec3_iterations, z->nsec3[n].hash);
 				z->nsec3[n].node = UINT32_MAX;
+				z->nsec3[n].rdata = nsec3_rdata(z, rd, hdr, SIZE_MAX);
 				n++;
 			}
 		}
@@ -140,6 +168,7 @@ int signer__nsec3_build(struct signer_zone *z, const struct tdm_signconf *sc,
 		signer__nsec3_hash(wire, sc->nsec3_salt, sc->nsec3_salt_len,
 				   sc->nsec3_iterations, z->nsec3[n].hash);
 		z->nsec3[n].node = (uint32_t)i;
+		z->nsec3[n].rdata = nsec3_rdata(z, rd, hdr, i);
 		z->nodes[i].flags |= SIGNER_N_INCHAIN;
 		n++;
 		prev_key = k;
@@ -154,28 +183,12 @@ int signer__nsec3_build(struct signer_zone *z, const struct tdm_signconf *sc,
 			return tdm_err_fail(err, TDM_EZONE,
 					    "NSEC3 hash collision on %s: choose another salt", h);
 		}
-
-	rd[0] = 1;
-	rd[1] = sc->nsec3_optout ? 1 : 0;
-	signer__put16(rd + 2, sc->nsec3_iterations);
-	rd[4] = (uint8_t)sc->nsec3_salt_len;
-	if (sc->nsec3_salt_len)
-		memcpy(rd + 5, sc->nsec3_salt, sc->nsec3_salt_len);
-	hdr = 5 + sc->nsec3_salt_len;
-	rd[hdr] = 20;
 	for (size_t i = 0; i < n; i++) {
 		struct signer__nsec3 *e = &z->nsec3[i];
-		size_t nt = 0, l = hdr + 21;
-		memcpy(rd + hdr + 1, z->nsec3[(i + 1) % n].hash, 20);
-		if (e->node != UINT32_MAX) {
-			uint16_t f = z->nodes[e->node].flags;
-			nt = signer__node_types(z, e->node, types);
-			if (!(f & SIGNER_N_DELEG) || (f & SIGNER_N_DS))
-				nt = signer__types_add(types, nt, T_RRSIG);
-		}
-		l += signer__bitmap_from_types(types, nt, rd + l);
-		e->rdata = signer__zone_rdata(z, rd, l);
+		/* The blob is the zone's own (arena): written once here. */
+		memcpy((uint8_t *)e->rdata + 2 + hdr + 1, z->nsec3[(i + 1) % n].hash, 20);
 		e->n_sig = 0;
+		e->same = false;
 	}
 	return 0;
 }

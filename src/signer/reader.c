@@ -33,6 +33,7 @@ struct src {
 	char *buf;
 	size_t cap, pos, end;
 	bool eof, owned;
+	uint64_t left;       /* bytes the source may still read (UINT64_MAX: all) */
 	unsigned long line;  /* line number at buf[pos] */
 	uint8_t origin[SIGNER_NAME_MAX];
 	ldns_rdf *ldns_origin; /* made on first use by the ldns fallback */
@@ -214,13 +215,15 @@ static int fill(struct src *s, struct tdm_err *err)
 		s->buf = tdm_realloc(s->buf, s->cap);
 	}
 	do
-		r = read(s->fd, s->buf + s->end, s->cap - s->end);
+		r = read(s->fd, s->buf + s->end,
+			 s->cap - s->end < s->left ? s->cap - s->end : (size_t)s->left);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return tdm_err_fail(err, TDM_EIO, "%s: %s", s->name, strerror(errno));
 	if (r == 0)
 		s->eof = true;
 	s->end += (size_t)r;
+	s->left -= (uint64_t)r;
 	return 0;
 }
 
@@ -282,6 +285,7 @@ static int include(struct src *s, struct state *st, size_t n, unsigned long line
 	inc.cap = BUF_INITIAL;
 	inc.buf = tdm_malloc(inc.cap);
 	inc.owned = true;
+	inc.left = UINT64_MAX;
 	inc.line = 1;
 	st->depth++;
 	st->owner_tok_len = 0;
@@ -519,6 +523,12 @@ static void state_init(struct state *st, signer__rr_fn fn, void *arg)
 int signer__read_file(const char *path, const uint8_t *origin,
 		      signer__rr_fn fn, void *arg, struct tdm_err *err)
 {
+	return signer__read_file_range(path, origin, 0, UINT64_MAX, fn, arg, err);
+}
+
+int signer__read_file_range(const char *path, const uint8_t *origin, uint64_t off,
+			    uint64_t len, signer__rr_fn fn, void *arg, struct tdm_err *err)
+{
 	struct state *st = tdm_malloc(sizeof *st);
 	struct src s;
 	int rc;
@@ -531,9 +541,16 @@ int signer__read_file(const char *path, const uint8_t *origin,
 		free(st);
 		return tdm_err_fail(err, TDM_EIO, "%s: %s", path, strerror(errno));
 	}
+	if (off > 0 && lseek(s.fd, (off_t)off, SEEK_SET) < 0) {
+		rc = tdm_err_fail(err, TDM_EIO, "%s: %s", path, strerror(errno));
+		close(s.fd);
+		free(st);
+		return rc;
+	}
 	s.name = path;
 	s.cap = BUF_INITIAL;
 	s.buf = tdm_malloc(s.cap);
+	s.left = len;
 	s.line = 1;
 	memcpy(s.origin, origin, signer__name_len(origin));
 	rc = read_src(&s, st, err);

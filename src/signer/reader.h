@@ -36,6 +36,14 @@ typedef int (*signer__rr_fn)(void *arg, const uint8_t *owner, uint16_t type,
 int signer__read_file(const char *path, const uint8_t *origin,
 		      signer__rr_fn fn, void *arg, struct tdm_err *err);
 
+/**
+ * The same for `len` bytes of the file from offset `off`, which must start
+ * a line outside parentheses; line numbers in messages count from there.
+ * For reading parts of one file in parallel.
+ */
+int signer__read_file_range(const char *path, const uint8_t *origin, uint64_t off,
+			    uint64_t len, signer__rr_fn fn, void *arg, struct tdm_err *err);
+
 /** Same for a zone held in memory (fuzzing, tests); `name` is used in messages.
  *  $INCLUDE is refused here. */
 int signer__read_mem(const char *buf, size_t len, const char *name,

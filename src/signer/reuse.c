@@ -13,6 +13,16 @@
  * then each RRSIG of the group over an identical RRset is offered to that
  * RRset's empty slots.  Nothing of the previous output is kept but the
  * reused signatures.
+ *
+ * A large file is merged by two threads, each reading one half (split
+ * where the owner changes between two lines that start with an owner).
+ * Slots are filled with compare-and-swap and the marks set atomically, so
+ * even a file that scatters one owner over both halves is merged safely;
+ * only the first half may compare the apex SOA (it holds the apex in any
+ * canonical file).  The counts of reused signatures and identical RRsets
+ * are taken afterwards from the slots and marks.  If a half fails to
+ * parse (a split inside a multi-line record of another signer's file),
+ * the whole file is merged again by one thread.
  */
 #include "signer/reuse.h"
 
@@ -21,7 +31,13 @@
 #include "signer/rdata.h"
 #include "signer/reader.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+size_t signer__merge_split_min = (size_t)4 << 20;
 
 /*- work list --------------------------------------------------------------*/
 
@@ -191,7 +207,14 @@ struct grec {
 struct merge {
 	struct signer_zone *z;
 	const struct signer__sigctx *c;
-	struct signer__plan *plan;
+	struct signer__arena arena;  /* reused sig blobs, adopted by z at the end */
+	size_t prev_sigs, prev_sets;
+	bool have_prev_serial, may_patch_soa;
+	uint32_t prev_serial;
+	const char *path;
+	uint64_t off, len;
+	struct tdm_err err;
+	int rc;
 	uint8_t owner[SIGNER_NAME_MAX];
 	size_t owner_len;
 	struct grec *recs;
@@ -200,6 +223,22 @@ struct merge {
 	size_t dlen, dcap;
 	size_t node_cur, nsec3_cur;
 };
+
+/* Marks and slots may be touched by both merge threads (see the top). */
+static bool mark_get(const bool *b)
+{
+	return __atomic_load_n(b, __ATOMIC_RELAXED);
+}
+
+static void mark_set(bool *b)
+{
+	__atomic_store_n(b, true, __ATOMIC_RELAXED);
+}
+
+static bool nsec_same(const struct signer__node *n)
+{
+	return __atomic_load_n(&n->flags, __ATOMIC_RELAXED) & SIGNER_N_NSEC_SAME;
+}
 
 static int key_vs_node(const struct signer_zone *z, const uint8_t *key, size_t kl, size_t i)
 {
@@ -326,18 +365,20 @@ static void offer(struct merge *m, const struct signer__target *t, uint32_t firs
 	struct signer_zone *z = m->z;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = z->role_keys[t->role][i], sl;
+		const uint8_t *expected = NULL;
 		uint8_t *b;
-		if (z->sigs[first + i] != NULL ||
+		if (__atomic_load_n(&z->sigs[first + i], __ATOMIC_RELAXED) != NULL ||
 		    !signer__rrsig_is_reusable(m->c, t, k, rd, len))
 			continue;
 		sl = len - 18 - m->c->signer_len;
-		b = signer__arena_alloc(&z->arena, SIGNER_SB_HDR + sl);
+		b = signer__arena_alloc(&m->arena, SIGNER_SB_HDR + sl);
 		signer__put32(b, signer__get32(rd + 12));
 		signer__put32(b + 4, signer__get32(rd + 8));
 		signer__put16(b + 8, (uint32_t)sl);
 		memcpy(b + SIGNER_SB_HDR, rd + 18 + m->c->signer_len, sl);
-		z->sigs[first + i] = b;
-		m->plan->reused++;
+		/* Lost to the other thread: the blob is wasted, nothing else. */
+		__atomic_compare_exchange_n(&z->sigs[first + i], &expected, b, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 		return;
 	}
 }
@@ -345,7 +386,6 @@ static void offer(struct merge *m, const struct signer__target *t, uint32_t firs
 static void flush(struct merge *m)
 {
 	struct signer_zone *z = m->z;
-	struct signer__plan *plan = m->plan;
 	uint8_t key[SIGNER_KEY_MAX];
 	size_t kl, n = m->n;
 	long ni, hi = -1;
@@ -372,44 +412,42 @@ static void flush(struct merge *m)
 			b++;
 		if (type == T_RRSIG)
 			continue;
-		plan->prev_sets++;
+		m->prev_sets++;
 		if (type == T_NSEC3) {
 			struct signer__nsec3 *e;
 			if (hi < 0)
 				continue;
 			e = &z->nsec3[hi];
-			if (!e->same && same_records(m, r + a, b - a, &e->rdata, 1, z->denial_ttl)) {
-				e->same = true;
-				plan->identical++;
-			}
+			if (!mark_get(&e->same) &&
+			    same_records(m, r + a, b - a, &e->rdata, 1, z->denial_ttl))
+				mark_set(&e->same);
 		} else if (type == T_NSEC) {
 			struct signer__node *nd;
 			if (ni < 0)
 				continue;
 			nd = &z->nodes[ni];
-			if (nd->nsec != NULL && !(nd->flags & SIGNER_N_NSEC_SAME) &&
-			    same_records(m, r + a, b - a, &nd->nsec, 1, z->denial_ttl)) {
-				nd->flags |= SIGNER_N_NSEC_SAME;
-				plan->identical++;
-			}
+			if (nd->nsec != NULL && !nsec_same(nd) &&
+			    same_records(m, r + a, b - a, &nd->nsec, 1, z->denial_ttl))
+				__atomic_fetch_or(&nd->flags, (uint16_t)SIGNER_N_NSEC_SAME,
+						  __ATOMIC_RELAXED);
 		} else if (ni >= 0) {
 			struct signer__rrset *s = signer__node_set(z, (size_t)ni, type);
-			if (s == NULL || s->same_as_prev)
+			if (s == NULL || mark_get(&s->same_as_prev))
 				continue;
-			if (type == T_SOA && ni == 0 && b - a == 1 && r[a].len >= 22) {
+			if (type == T_SOA && ni == 0) {
 				/* Compare with the previous serial in the new SOA; the
 				 * serial policy decides later (sign.c). */
 				uint8_t *rb = (uint8_t *)z->rrs[s->first_rr];
 				size_t l = signer__rb_len(rb);
-				plan->prev_serial = signer__get32(m->data + r[a].off + r[a].len - 20);
-				plan->have_prev_serial = true;
-				if (l >= 22)
-					signer__put32(rb + 2 + l - 20, plan->prev_serial);
+				if (!m->may_patch_soa || m->have_prev_serial || b - a != 1 ||
+				    r[a].len < 22 || l < 22)
+					continue;
+				m->prev_serial = signer__get32(m->data + r[a].off + r[a].len - 20);
+				m->have_prev_serial = true;
+				signer__put32(rb + 2 + l - 20, m->prev_serial);
 			}
-			if (same_records(m, r + a, b - a, &z->rrs[s->first_rr], s->n_rr, s->ttl)) {
-				s->same_as_prev = true;
-				plan->identical++;
-			}
+			if (same_records(m, r + a, b - a, &z->rrs[s->first_rr], s->n_rr, s->ttl))
+				mark_set(&s->same_as_prev);
 		}
 	}
 
@@ -420,26 +458,25 @@ static void flush(struct merge *m)
 		uint16_t covered;
 		if (r[i].type != T_RRSIG)
 			continue;
-		plan->prev_sigs++;
+		m->prev_sigs++;
 		if (r[i].len < 19)
 			continue;
 		covered = signer__get16(rd);
 		if (covered == T_NSEC3) {
 			const struct signer__nsec3 *e;
-			if (hi < 0 || !(e = &z->nsec3[hi])->same || e->n_sig == 0)
+			if (hi < 0 || !mark_get(&(e = &z->nsec3[hi])->same) || e->n_sig == 0)
 				continue;
 			signer__target_get(m->c, SIGNER_T_NSEC3, (uint32_t)hi, &t);
 			offer(m, &t, e->first_sig, e->n_sig, rd, r[i].len);
 		} else if (covered == T_NSEC) {
 			const struct signer__node *nd;
-			if (ni < 0 || !((nd = &z->nodes[ni])->flags & SIGNER_N_NSEC_SAME) ||
-			    nd->nsec_nsig == 0)
+			if (ni < 0 || !nsec_same(nd = &z->nodes[ni]) || nd->nsec_nsig == 0)
 				continue;
 			signer__target_get(m->c, SIGNER_T_NSEC, (uint32_t)ni, &t);
 			offer(m, &t, nd->nsec_sig, nd->nsec_nsig, rd, r[i].len);
 		} else if (ni >= 0) {
 			const struct signer__rrset *s = signer__node_set(z, (size_t)ni, covered);
-			if (s == NULL || !s->same_as_prev || s->n_sig == 0)
+			if (s == NULL || !mark_get(&s->same_as_prev) || s->n_sig == 0)
 				continue;
 			signer__target_get(m->c, SIGNER_T_SET, (uint32_t)(s - z->sets), &t);
 			offer(m, &t, s->first_sig, s->n_sig, rd, r[i].len);
@@ -480,19 +517,153 @@ static int on_rr(void *arg, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	return 0;
 }
 
+static void *merge_range(void *arg)
+{
+	struct merge *m = arg;
+	tdm_err_clear(&m->err);
+	m->rc = signer__read_file_range(m->path, m->z->apex, m->off, m->len, on_rr, m, &m->err);
+	if (m->rc == 0)
+		flush(m);
+	return NULL;
+}
+
+static void merge_init(struct merge *m, struct signer_zone *z, const struct signer__sigctx *c,
+		       const char *path, uint64_t off, uint64_t len, bool first)
+{
+	memset(m, 0, sizeof *m);
+	m->z = z;
+	m->c = c;
+	m->path = path;
+	m->off = off;
+	m->len = len;
+	m->may_patch_soa = first;
+	signer__arena_init(&m->arena);
+}
+
+static void merge_done(struct merge *m)
+{
+	signer__arena_adopt(&m->z->arena, &m->arena);
+	free(m->recs);
+	free(m->data);
+}
+
+static bool owner_line(const char *p, size_t n)
+{
+	return n > 0 && p[0] != ' ' && p[0] != '\t' && p[0] != ';' && p[0] != '$' &&
+	       p[0] != '(' && p[0] != ')' && p[0] != '\r' && p[0] != '\n';
+}
+
+static size_t tok_len(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+		i++;
+	return i;
+}
+
+/*
+ * An offset near the middle of the file where a line starts whose owner
+ * differs from the owner of the line before it, both written out; 0 if
+ * there is none in a window there.
+ */
+static uint64_t split_point(const char *path, uint64_t size)
+{
+	enum { WIN = 256 << 10 };
+	char *w = tdm_malloc(WIN);
+	uint64_t start = size / 2, found = 0;
+	const char *prev = NULL;
+	size_t prev_len = 0;
+	ssize_t got;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(w);
+		return 0;
+	}
+	got = pread(fd, w, WIN, (off_t)start);
+	close(fd);
+	if (got > 0) {
+		const char *p = memchr(w, '\n', (size_t)got), *end = w + got;
+		while (p != NULL && p + 1 < end && found == 0) {
+			const char *l = p + 1, *nl = memchr(l, '\n', (size_t)(end - l));
+			size_t ll;
+			if (nl == NULL)
+				break;
+			ll = (size_t)(nl - l);
+			if (!owner_line(l, ll)) {
+				prev = NULL;
+			} else {
+				size_t tl = tok_len(l, ll);
+				if (prev != NULL && (tl != prev_len || memcmp(l, prev, tl) != 0))
+					found = start + (uint64_t)(l - w);
+				prev = l;
+				prev_len = tl;
+			}
+			p = nl;
+		}
+	}
+	free(w);
+	return found;
+}
+
 int signer__reuse_merge(struct signer_zone *z, const char *path, const struct signer__sigctx *c,
 			struct signer__plan *plan, struct tdm_err *err)
 {
-	struct merge m;
-	int rc;
-	memset(&m, 0, sizeof m);
-	m.z = z;
-	m.c = c;
-	m.plan = plan;
-	rc = signer__read_file(path, z->apex, on_rr, &m, err);
-	if (rc == 0)
-		flush(&m);
-	free(m.recs);
-	free(m.data);
+	struct merge m[2];
+	struct stat sb;
+	uint64_t split = 0;
+	size_t parts = 1;
+	int rc = 0;
+
+	if (stat(path, &sb) == 0 && (uint64_t)sb.st_size >= signer__merge_split_min &&
+	    sysconf(_SC_NPROCESSORS_ONLN) >= 2)
+		split = split_point(path, (uint64_t)sb.st_size);
+	if (split > 0) {
+		pthread_t th;
+		merge_init(&m[0], z, c, path, 0, split, true);
+		merge_init(&m[1], z, c, path, split, UINT64_MAX, false);
+		parts = 2;
+		if (pthread_create(&th, NULL, merge_range, &m[0]) == 0) {
+			merge_range(&m[1]);
+			pthread_join(th, NULL);
+		} else {
+			merge_range(&m[0]);
+			merge_range(&m[1]);
+		}
+		if (m[0].rc != 0 || m[1].rc != 0) {
+			/* Perhaps split inside a record: once more, whole. */
+			merge_done(&m[0]);
+			merge_done(&m[1]);
+			signer__reuse_forget(z, plan);
+			split = 0;
+		}
+	}
+	if (split == 0) {
+		parts = 1;
+		merge_init(&m[0], z, c, path, 0, UINT64_MAX, true);
+		merge_range(&m[0]);
+		rc = m[0].rc;
+		if (rc != 0)
+			memcpy(err, &m[0].err, sizeof *err);
+	}
+	for (size_t i = 0; i < parts; i++) {
+		plan->prev_sigs += m[i].prev_sigs;
+		plan->prev_sets += m[i].prev_sets;
+		if (m[i].have_prev_serial) {
+			plan->have_prev_serial = true;
+			plan->prev_serial = m[i].prev_serial;
+		}
+		merge_done(&m[i]);
+	}
+	/* What the threads filled and marked. */
+	plan->reused = 0;
+	for (size_t i = 0; i < z->n_sigs; i++)
+		plan->reused += z->sigs[i] != NULL;
+	plan->identical = 0;
+	for (size_t i = 0; i < z->n_sets; i++)
+		plan->identical += z->sets[i].same_as_prev;
+	for (size_t i = 0; i < z->n_nodes; i++)
+		plan->identical += (z->nodes[i].flags & SIGNER_N_NSEC_SAME) != 0;
+	for (size_t i = 0; i < z->n_nsec3; i++)
+		plan->identical += z->nsec3[i].same;
 	return rc;
 }

@@ -50,6 +50,9 @@ int signer__reuse_slots(struct signer_zone *z, const struct signer__sigctx *c,
 int signer__reuse_merge(struct signer_zone *z, const char *path, const struct signer__sigctx *c,
 			struct signer__plan *plan, struct tdm_err *err);
 
+/** Files at least this large are merged by two threads (tests lower it). */
+extern size_t signer__merge_split_min;
+
 /** Forget what a failed merge filled in: no signature is reused. */
 void signer__reuse_forget(struct signer_zone *z, struct signer__plan *plan);
 

@@ -1,10 +1,11 @@
 /*
  * Names: parsing with escapes, the canonical sort key (RFC 4034 §6.1)
  * including mixed case, escaped dots and \000 labels, and the order of
- * owners in the signed output.
+ * owners in the signed output; Base32hex (NSEC3 owners) both ways.
  */
 #include "signer_tests.h"
 
+#include "signer/codec.h"
 #include "signer/name.h"
 
 #include <stdlib.h>
@@ -125,11 +126,37 @@ START_TEST(output_order)
 }
 END_TEST
 
+START_TEST(base32hex)
+{
+	uint8_t in[20], out[24];
+	char txt[40];
+	for (int round = 0; round < 200; round++) {
+		size_t n = (size_t)(round % 21), tl;
+		for (size_t i = 0; i < n; i++)
+			in[i] = (uint8_t)(round * 37 + i * 11);
+		tl = signer__b32hex_encode(in, n, txt);
+		ck_assert_int_eq(signer__b32hex_decode(txt, tl, out, sizeof out), (long)n);
+		ck_assert(memcmp(in, out, n) == 0);
+		/* Upper case is the same number. */
+		for (size_t i = 0; i < tl; i++)
+			if (txt[i] >= 'a')
+				txt[i] = (char)(txt[i] - 'a' + 'A');
+		ck_assert_int_eq(signer__b32hex_decode(txt, tl, out, sizeof out), (long)n);
+		ck_assert(memcmp(in, out, n) == 0);
+	}
+	ck_assert_int_eq(signer__b32hex_decode("0123456w", 8, out, sizeof out), -1);
+	ck_assert_int_eq(signer__b32hex_decode("01234567890123456789012345678x01", 32, out, sizeof out), -1);
+	ck_assert_int_eq(signer__b32hex_decode("01", 2, out, sizeof out), -1); /* bits left over */
+	ck_assert_int_eq(signer__b32hex_decode("0123456701234567", 16, out, 9), -1); /* no room */
+}
+END_TEST
+
 TCase *tcase_names(void)
 {
 	TCase *tc = tcase_create("name");
 	tcase_add_test(tc, rfc4034_order);
 	tcase_add_test(tc, case_and_escapes);
 	tcase_add_test(tc, output_order);
+	tcase_add_test(tc, base32hex);
 	return tc;
 }

@@ -2,10 +2,13 @@
  * Which key signs what: the KSKs sign the apex DNSKEY, CDS and CDNSKEY
  * RRsets (RFC 7344 §4.1, RFC 8078), with <Validity><Keyset> when set; the
  * ZSKs everything else, a DNSKEY below the apex included; a CSK does both.
- * Also: a previous output in another signer's order is still reused.
+ * Also: a previous output in another signer's order is still reused, and
+ * one merged by two threads (each reading half the file) gives the same.
  */
 #define _GNU_SOURCE 1
 #include "signer_tests.h"
+
+#include "signer/reuse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,11 +184,63 @@ START_TEST(reuse_any_order)
 }
 END_TEST
 
+static char *many_names(int n)
+{
+	char *z = malloc((size_t)n * 80 + 256);
+	size_t o = (size_t)sprintf(z, "$ORIGIN example.\n$TTL 300\n@ SOA a. b. 1 2 3 4 5\n@ NS ns\n");
+	for (int i = 0; i < n; i++) {
+		o += (size_t)sprintf(z + o, "h%d A 10.0.%d.%d\n", i, (i >> 8) & 255, i & 255);
+		if (i % 3 == 0)
+			o += (size_t)sprintf(z + o, "d%d NS ns.other.\nd%d DS 1 13 2 %064d\n", i, i, i);
+	}
+	return z;
+}
+
+/* The two-thread merge, in canonical order and reversed, reuses everything
+ * and changes nothing; a change is still found. */
+START_TEST(reuse_two_threads)
+{
+	struct tkeys k;
+	struct tdm_signconf *sc = tsc_new("example", true, false);
+	struct tresult r1, r2, r3;
+	char *zone1 = many_names(300), *zone2;
+	size_t saved = signer__merge_split_min;
+	char *p;
+	signer__merge_split_min = 0;
+	tkeys_init(&k, false);
+	r1 = tsign("example", zone1, NULL, sc, &k, T_NOW);
+	ck_assert_msg(r1.rc == 0, "%s", r1.msg);
+	r2 = tsign("example", zone1, r1.out, sc, &k, T_NOW + 60);
+	ck_assert_msg(r2.rc == 0, "%s", r2.msg);
+	ck_assert_uint_eq(r2.st.sigs_made, 0);
+	ck_assert_uint_eq(r2.st.sigs_reused, r1.st.sigs_made);
+	ck_assert(r2.st.unchanged);
+	ck_assert_str_eq(r1.out, r2.out);
+	/* One address changes: its signature and the SOA's are made. */
+	zone2 = strdup(zone1);
+	p = strstr(zone2, "h250 A 10.0.0.250");
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, "h250 A 10.0.0.251", 17);
+	r3 = tsign("example", zone2, r1.out, sc, &k, T_NOW + 60);
+	ck_assert_msg(r3.rc == 0, "%s", r3.msg);
+	ck_assert_uint_eq(r3.st.sigs_made, 2);
+	ck_assert_uint_eq(r3.st.sigs_reused, r1.st.sigs_made - 2);
+	signer__merge_split_min = saved;
+	free(zone1);
+	free(zone2);
+	free(r1.out);
+	free(r2.out);
+	free(r3.out);
+	tdm_signconf_free(sc);
+}
+END_TEST
+
 TCase *tcase_roles(void)
 {
 	TCase *tc = tcase_create("roles");
 	tcase_add_test(tc, ksk_signs_cds_cdnskey);
 	tcase_add_test(tc, csk_signs_everything_once);
 	tcase_add_test(tc, reuse_any_order);
+	tcase_add_test(tc, reuse_two_threads);
 	return tc;
 }
