@@ -303,8 +303,8 @@ static void cluster_defaults(struct tdm_cluster_conf *c)
 	c->data_directory = tdm_strdup(TDM_LOCALSTATEDIR "/lib/tandem");
 	c->listen = tdm_strdup("127.0.0.1:5400");
 	c->control_socket = tdm_strdup(TDM_LOCALSTATEDIR "/run/tandem/control.sock");
-	c->election_timeout_ms = 1000;
-	c->heartbeat_ms = 100;
+	c->election_timeout_ms = TDM_CLUSTER_ELECTION_TIMEOUT_MS;
+	c->heartbeat_ms = TDM_CLUSTER_HEARTBEAT_MS;
 }
 
 static void replace(char **slot, char *value)
@@ -320,8 +320,8 @@ static void read_cluster(struct tdm__xml_ctx *ctx, xmlNodePtr cl,
 {
 	static const char *const allowed[] = { "NodeId", "DataDirectory", "Listen",
 		"Peer", "ControlSocket", "Http", "ElectionTimeout", "Heartbeat",
-		"Witness", NULL };
-	static const char *const peer_attrs[] = { "id", "role", NULL };
+		"Witness", "ForwardListen", NULL };
+	static const char *const peer_attrs[] = { "id", "role", "forward", NULL };
 	size_t n;
 	xmlNodePtr node;
 	c->present = true;
@@ -335,8 +335,14 @@ static void read_cluster(struct tdm__xml_ctx *ctx, xmlNodePtr cl,
 	node = tdm__xml_opt(ctx, cl, "Http");
 	c->http = tdm__xml_text(ctx, node, false);
 	check_address(ctx, node, c->http);
-	c->election_timeout_ms = tdm__xml_duration_ms(ctx, cl, "ElectionTimeout", false, 1000);
-	c->heartbeat_ms = tdm__xml_duration_ms(ctx, cl, "Heartbeat", false, 100);
+	node = tdm__xml_opt(ctx, cl, "ForwardListen");
+	c->forward_listen = tdm__xml_text(ctx, node, false);
+	check_address(ctx, node, c->forward_listen);
+	c->election_timeout_ms = tdm__xml_duration_ms(ctx, cl, "ElectionTimeout", false,
+						      TDM_CLUSTER_ELECTION_TIMEOUT_MS);
+	/* Without <Heartbeat>, a tenth of the election timeout (notes §7). */
+	c->heartbeat_ms = tdm__xml_duration_ms(ctx, cl, "Heartbeat", false,
+					       c->election_timeout_ms / 10);
 	c->witness = tdm__xml_flag(ctx, cl, "Witness");
 	if (ctx->rc == 0 && c->heartbeat_ms <= 0)
 		tdm__xml_fail(ctx, TDM_ESCHEMA, tdm__xml_opt(ctx, cl, "Heartbeat"),
@@ -370,6 +376,8 @@ static void read_cluster(struct tdm__xml_ctx *ctx, xmlNodePtr cl,
 		free(role);
 		peer->address = tdm__xml_text(ctx, p, false);
 		check_address(ctx, p, peer->address);
+		peer->forward = tdm__xml_attr(ctx, p, "forward", false);
+		check_address(ctx, p, peer->forward);
 		if (ctx->rc == 0 && peer->id == c->node_id)
 			tdm__xml_fail(ctx, TDM_ESCHEMA, p,
 				      "peer id %llu is this node's own NodeId",
@@ -479,13 +487,16 @@ void tdm_conf_free(struct tdm_conf *conf)
 	free(conf->signer_socket);
 	free(conf->notify_command);
 	tdm__strv_free(conf->listener_addresses, conf->n_listeners);
-	for (size_t i = 0; i < conf->cluster.n_peers; i++)
+	for (size_t i = 0; i < conf->cluster.n_peers; i++) {
 		free(conf->cluster.peers[i].address);
+		free(conf->cluster.peers[i].forward);
+	}
 	free(conf->cluster.peers);
 	free(conf->cluster.data_directory);
 	free(conf->cluster.listen);
 	free(conf->cluster.control_socket);
 	free(conf->cluster.http);
+	free(conf->cluster.forward_listen);
 	free(conf);
 }
 

@@ -47,7 +47,16 @@ struct tdm_peer {
 	uint64_t id;
 	char *address;       /* "a.b.c.d:port" */
 	bool witness;        /* role="witness" */
+	char *forward;       /* forward="addr:port", NULL = Raft port + 1 */
 };
+
+/*
+ * Single-site Raft timing: with pre-vote, failover takes 1.5-2 election
+ * timeouts (notes/libraft-0.15.md), so 500/50 ms keeps it near one second.
+ * Multi-site clusters set PT1S/PT0.1S or more (keep ElectionTimeout >= 20 RTT).
+ */
+#define TDM_CLUSTER_ELECTION_TIMEOUT_MS 500
+#define TDM_CLUSTER_HEARTBEAT_MS 50
 
 /** <Cluster>: absent means a cluster of one (present == false). */
 struct tdm_cluster_conf {
@@ -59,8 +68,9 @@ struct tdm_cluster_conf {
 	size_t n_peers;
 	char *control_socket;      /* <ControlSocket> */
 	char *http;                /* <Http> "addr:port", NULL = off */
-	int64_t election_timeout_ms; /* <ElectionTimeout>, default 1000 */
-	int64_t heartbeat_ms;        /* <Heartbeat>, default 100 */
+	int64_t election_timeout_ms; /* <ElectionTimeout>, default 500 */
+	int64_t heartbeat_ms;        /* <Heartbeat>, default 50 */
+	char *forward_listen;      /* <ForwardListen>, NULL = Raft port + 1 */
 	bool witness;              /* <Witness/>: this node never signs */
 };
 

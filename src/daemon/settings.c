@@ -45,7 +45,9 @@ int daemon_config_build(const struct tdm_conf *conf, const char *pid_file,
 	if (pid_file == NULL)
 		snprintf(cfg->pid_file, sizeof cfg->pid_file, "%s/tandemd.pid", cfg->data_dir);
 	rc = copy_addr(cfg->raft, cl->listen, "<Cluster><Listen>", err);
-	if (rc == 0)
+	if (rc == 0 && cl->forward_listen != NULL)
+		rc = copy_addr(cfg->forward, cl->forward_listen, "<Cluster><ForwardListen>", err);
+	else if (rc == 0)
 		rc = daemon_address_shift_port(cfg->raft, 1, cfg->forward, sizeof cfg->forward, err);
 	if (rc != 0) {
 		tdm_err_wrap(err, "<Cluster><Listen> (forward listener = Raft port + 1)");
@@ -68,7 +70,9 @@ int daemon_config_build(const struct tdm_conf *conf, const char *pid_file,
 		d->id = p->id;
 		d->witness = p->witness;
 		rc = copy_addr(d->raft, p->address, "<Cluster><Peer>", err);
-		if (rc == 0)
+		if (rc == 0 && p->forward != NULL)
+			rc = copy_addr(d->forward, p->forward, "<Cluster><Peer forward>", err);
+		else if (rc == 0)
 			rc = daemon_address_shift_port(d->raft, 1, d->forward, sizeof d->forward, err);
 		if (rc != 0) {
 			tdm_err_wrap(err, "<Cluster><Peer id=\"%llu\">", (unsigned long long)p->id);

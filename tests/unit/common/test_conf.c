@@ -64,8 +64,9 @@ START_TEST(ods_default_conf)
 	ck_assert_ptr_nonnull(strstr(c->cluster.data_directory, "/lib/tandem"));
 	ck_assert_ptr_nonnull(strstr(c->cluster.control_socket, "/run/tandem/control.sock"));
 	ck_assert_ptr_null(c->cluster.http);
-	ck_assert_int_eq(c->cluster.election_timeout_ms, 1000);
-	ck_assert_int_eq(c->cluster.heartbeat_ms, 100);
+	ck_assert_int_eq(c->cluster.election_timeout_ms, 500);
+	ck_assert_int_eq(c->cluster.heartbeat_ms, 50);
+	ck_assert_ptr_null(c->cluster.forward_listen);
 	ck_assert(!c->cluster.witness);
 	ck_assert_str_eq(c->path, data_path("conf.xml"));
 	tdm_conf_free(c);
@@ -102,6 +103,9 @@ START_TEST(cluster_conf)
 	ck_assert_uint_eq(c->cluster.n_peers, 2);
 	ck_assert_uint_eq(c->cluster.peers[0].id, 2);
 	ck_assert_str_eq(c->cluster.peers[0].address, "192.0.2.2:5400");
+	ck_assert_str_eq(c->cluster.peers[0].forward, "192.0.2.2:5411");
+	ck_assert_ptr_null(c->cluster.peers[1].forward);
+	ck_assert_str_eq(c->cluster.forward_listen, "192.0.2.1:5401");
 	ck_assert(!c->cluster.peers[0].witness);
 	ck_assert_uint_eq(c->cluster.peers[1].id, 3);
 	ck_assert_str_eq(c->cluster.peers[1].address, "198.51.100.3:5400");
@@ -139,7 +143,7 @@ START_TEST(witness_node_from_memory)
 	ck_assert_str_eq(c->cluster.peers[0].address, "a.example:5400");
 	ck_assert_str_eq(c->cluster.peers[1].address, "[::1]:5401");
 	ck_assert_int_eq(c->cluster.election_timeout_ms, 2500);
-	ck_assert_int_eq(c->cluster.heartbeat_ms, 100);
+	ck_assert_int_eq(c->cluster.heartbeat_ms, 250); /* a tenth, when absent */
 	ck_assert_str_eq(c->path, "mem.xml");
 	tdm_conf_free(c);
 }
