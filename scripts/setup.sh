@@ -39,7 +39,7 @@ ldnsutils bind9-utils bind9-dnsutils knot-dnssecutils
 knot nsd bind9
 python3 python3-dnspython
 clang libclang-rt-14-dev
-time procps iproute2
+time procps iproute2 curl
 "
 # Packages that ship a server whose postinst may start it.
 SERVERS="nsd:nsd knot:knot bind9:named"

@@ -5,7 +5,8 @@
  * Rows of the other nodes come from a cache that every node keeps warm:
  * every PEER_POLL_MS it asks each member for `node info` (one call per
  * member in flight at most).  `status` answers from rows younger than
- * PEER_FRESH_MS and asks the others at once, so on a loaded cluster it
+ * PEER_FRESH_MS, of the current term, whose last poll succeeded, and asks
+ * the others at once, so on a loaded cluster it
  * does not wait behind the other nodes' busy event loops; each row says
  * how old it is.  Node-to-node answers are `key value` lines.
  */
@@ -20,7 +21,7 @@
 
 #define STATUS_CALL_MS 1000
 #define PEER_POLL_MS 500
-#define PEER_FRESH_MS 1500
+#define PEER_FRESH_MS 1000
 
 /*- node info --------------------------------------------------------------*/
 
@@ -180,6 +181,10 @@ static void on_poll_answer(void *data, int rc, const struct control_response *re
 			s->row = r;
 			s->valid = true;
 			s->at = uv_now(&pc->d->loop);
+		} else {
+			/* A node that stopped answering must not be shown alive from
+			 * the cache: `status` asks it directly and says why it fails. */
+			s->valid = false;
 		}
 	}
 	free(c);
@@ -249,12 +254,15 @@ void daemon__peer_cache_stop(struct daemon *d)
 	uv_close((uv_handle_t *)&pc->timer, on_cache_closed);
 }
 
-/* A fresh cached row of node `id`, or false. */
-static bool cached_row(struct daemon *d, uint64_t id, struct row *out)
+/*
+ * A fresh cached row of node `id`, or false.  A row from an older term than
+ * `term` (ours) predates an election and may name a dead leader: not fresh.
+ */
+static bool cached_row(struct daemon *d, uint64_t id, uint64_t term, struct row *out)
 {
 	struct peer_slot *s = d->pcache ? slot_of(d->pcache, id, false) : NULL;
 	uint64_t now = uv_now(&d->loop);
-	if (s == NULL || !s->valid || now - s->at > PEER_FRESH_MS)
+	if (s == NULL || !s->valid || now - s->at > PEER_FRESH_MS || s->row.term < term)
 		return false;
 	*out = s->row;
 	out->age_ms = (int64_t)(now - s->at);
@@ -444,7 +452,7 @@ void daemon__cmd_status(struct daemon *d, struct control_conn *conn,
 			row_from_status(r, &job->self);
 			continue;
 		}
-		if (cached_row(d, p->id, r)) {
+		if (cached_row(d, p->id, job->self.cl.term, r)) {
 			if (r->address[0] == '\0')
 				snprintf(r->address, sizeof r->address, "%s", p->address);
 			continue;
