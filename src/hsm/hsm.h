@@ -13,7 +13,11 @@
  *
  * Several contexts may share one module (and one token): the module is
  * loaded and C_Initialize'd once per process and finalized with its last
- * context.  SoftHSM2 sees only the tokens that existed at C_Initialize.
+ * context.  SoftHSM2 sees only the tokens that existed at C_Initialize
+ * (or misses one written by another process at that moment): when the
+ * label is not found and the new ctx is the module's only user in the
+ * process, hsm_ctx_open() re-initialises the module and looks again, a few
+ * times over ~100 ms, before answering TDM_ENOENT.
  *
  * Threads: hsm_sign() takes no lock and may run in any number of threads.
  * Every other function is thread-safe too (they serialise on the ctx's

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 unsigned long hsm__fork_generation;
 
@@ -197,6 +198,37 @@ static int find_slot(struct hsm_ctx *ctx, struct tdm_err *err)
 			    ctx->label, (unsigned long)n, n == 1 ? "" : "s");
 }
 
+/*
+ * SoftHSM2 2.6.1 reads its token directory at C_Initialize, and when
+ * another process writes a token at that moment it can miss it ("no token
+ * labelled").  When this ctx is the module's only user in the process, a
+ * C_Finalize and C_Initialize make it look again; a few tries with a short
+ * pause cover the race.  With other users the module stays as it is, and
+ * tokens made after its C_Initialize stay unseen.
+ */
+static int find_slot_retry(struct hsm_ctx *ctx, struct tdm_err *err)
+{
+	unsigned attempt;
+	int rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = find_slot(ctx, err);
+		if (rc != TDM_ENOENT || attempt == 3)
+			return rc;
+		pthread_mutex_lock(&registry_lock);
+		if (ctx->mod->refs != 1) {
+			pthread_mutex_unlock(&registry_lock);
+			return rc;
+		}
+		ctx->mod->fl->C_Finalize(NULL);
+		usleep(10000 * (attempt + 1));
+		rc = module_init(ctx->mod, err);
+		pthread_mutex_unlock(&registry_lock);
+		if (rc != 0)
+			return rc;
+	}
+}
+
 static int cmp_mech(const void *a, const void *b)
 {
 	CK_MECHANISM_TYPE x = *(const CK_MECHANISM_TYPE *)a;
@@ -285,7 +317,7 @@ int hsm_ctx_open(struct hsm_ctx **out, const char *repo_name,
 	ctx->p11 = ctx->mod->fl;
 	hsm__fault_install(ctx);
 
-	rc = find_slot(ctx, err);
+	rc = find_slot_retry(ctx, err);
 	if (rc != 0)
 		goto fail;
 	rv = ctx->p11->C_OpenSession(ctx->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,

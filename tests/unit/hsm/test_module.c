@@ -4,8 +4,11 @@
  */
 #include "hsmtest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 START_TEST(test_open_close)
 {
@@ -129,6 +132,40 @@ START_TEST(test_ckr_names)
 }
 END_TEST
 
+/*
+ * A token made after the module's C_Initialize: a fresh process sees it;
+ * here a child drops the parent's ctx, so its own open is the module's
+ * only user, finds the stale slot list (SoftHSM2 keeps the parent's state
+ * across fork) and makes the module look again.
+ */
+START_TEST(test_token_after_init)
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct hsm_ctx *ctx = NULL;
+		struct tdm_err err = { "" };
+
+		hsm_ctx_close(t_ctx);
+		if (tdm_test_softhsm_token(t_dir, "late", T_PIN, T_SOPIN) != 0)
+			_exit(2);
+		if (hsm_ctx_open(&ctx, "late", tdm_test_softhsm_module(), "late",
+				 T_PIN, &err) != 0) {
+			fprintf(stderr, "child: %s\n", err.msg);
+			_exit(3);
+		}
+		hsm_ctx_close(ctx);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 TCase *tcase_module(void)
 {
 	TCase *tc = tcase_create("module");
@@ -142,5 +179,6 @@ TCase *tcase_module(void)
 	tcase_add_test(tc, test_two_contexts);
 	tcase_add_test(tc, test_algorithms);
 	tcase_add_test(tc, test_ckr_names);
+	tcase_add_test(tc, test_token_after_init);
 	return tc;
 }
