@@ -8,6 +8,7 @@
 #include "signer/codec.h"
 #include "signer/name.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,89 @@ START_TEST(output_order)
 }
 END_TEST
 
+/* Prepared and written without signing (no signatures: no randomness). */
+static char *layout(const char *zone)
+{
+	struct tkeys k;
+	struct tdm_signconf *sc = tsc_new("example", false, false);
+	struct signer_zone *z = NULL;
+	struct signer_params p;
+	struct tdm_err err;
+	FILE *f = tmpfile();
+	char *buf;
+	long n;
+	tkeys_init(&k, false);
+	ck_assert_int_eq(signer_zone_read_mem(&z, "example", zone, strlen(zone), "z", &err), 0);
+	memset(&p, 0, sizeof p);
+	p.sc = sc;
+	p.keys = k.keys;
+	p.n_keys = k.n;
+	p.now = T_NOW;
+	ck_assert_msg(signer_zone_prepare(z, &p, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(signer_zone_write_fp(z, f, &err), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	signer_zone_free(z);
+	tdm_signconf_free(sc);
+	return buf;
+}
+
+/* Enough names for the radix sort; labels that share 8-octet prefixes
+ * (ties the radix passes leave to full comparisons) and mixed case. */
+START_TEST(large_zone_order)
+{
+	enum { N = 6000 };
+	char *fwd = malloc(N * 64 + 256), *rev = malloc(N * 64 + 256), *o1, *o2;
+	static const char *head = "$ORIGIN example.\n$TTL 300\n@ SOA a. b. 1 2 3 4 5\n";
+	size_t a = (size_t)sprintf(fwd, "%s", head), b = (size_t)sprintf(rev, "%s", head);
+	uint8_t prev[SIGNER_KEY_MAX];
+	size_t prev_len = 0;
+	for (int i = 0; i < N; i++) {
+		unsigned h = (unsigned)i * 2654435761u;
+		a += (size_t)sprintf(fwd + a, "%s%08x%u A 192.0.2.1\n", (h & 1) ? "Long-Prefix-" : "",
+				     h >> 4, (unsigned)i % 7);
+	}
+	/* The same lines in reverse order. */
+	for (char *e = fwd + a; e > fwd + strlen(head);) {
+		char *l = e - 1;
+		while (l > fwd + strlen(head) && l[-1] != '\n')
+			l--;
+		memcpy(rev + b, l, (size_t)(e - l));
+		b += (size_t)(e - l);
+		e = l;
+	}
+	rev[b] = '\0';
+	o1 = layout(fwd);
+	o2 = layout(rev);
+	ck_assert_str_eq(o1, o2);
+	/* And the owners of the output never go back in canonical order. */
+	for (const char *l = o1; l && *l;) {
+		uint8_t wire[256], key[SIGNER_KEY_MAX];
+		size_t ol = strcspn(l, "\t"), wl, kl;
+		const char *why;
+		ck_assert_int_eq(signer__name_parse(l, ol, NULL, wire, &wl, &why), 0);
+		kl = signer__name_key(wire, key);
+		if (prev_len > 0) {
+			int c = memcmp(prev, key, prev_len < kl ? prev_len : kl);
+			ck_assert(c < 0 || (c == 0 && prev_len <= kl));
+		}
+		memcpy(prev, key, kl);
+		prev_len = kl;
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	free(fwd);
+	free(rev);
+	free(o1);
+	free(o2);
+}
+END_TEST
+
 START_TEST(base32hex)
 {
 	uint8_t in[20], out[24];
@@ -158,5 +242,6 @@ TCase *tcase_names(void)
 	tcase_add_test(tc, case_and_escapes);
 	tcase_add_test(tc, output_order);
 	tcase_add_test(tc, base32hex);
+	tcase_add_test(tc, large_zone_order);
 	return tc;
 }
