@@ -65,6 +65,45 @@ static const uint8_t stop[256] = {
 	['"'] = 1, ['\\'] = 2,
 };
 
+/*
+ * The end of a run of octets that certainly end no token, 16 at a time
+ * (most of a signed zone is Base64 and names).  It may stop early, at any
+ * control character: the caller's table decides about that octet.
+ */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline const char *plain_run(const char *q, const char *end)
+{
+	const __m128i ctl = _mm_set1_epi8(0x20), semi = _mm_set1_epi8(';'),
+		      open = _mm_set1_epi8('('), close = _mm_set1_epi8(')'),
+		      quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	while (end - q >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)q);
+		__m128i m = _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v); /* v <= 0x20 */
+		int mask;
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, semi));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, open));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, close));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, quote));
+		m = _mm_or_si128(m, _mm_cmpeq_epi8(v, bs));
+		mask = _mm_movemask_epi8(m);
+		if (mask != 0)
+			return q + __builtin_ctz((unsigned)mask);
+		q += 16;
+	}
+	while (q < end && stop[(uint8_t)*q] == 0 && (uint8_t)*q > 0x20)
+		q++;
+	return q;
+}
+#else
+static inline const char *plain_run(const char *q, const char *end)
+{
+	while (q < end && stop[(uint8_t)*q] == 0)
+		q++;
+	return q;
+}
+#endif
+
 static int push_tok(struct state *st, size_t *n, const char *p, size_t len, bool quoted)
 {
 	if (*n == st->ntoks_cap) {
@@ -170,7 +209,11 @@ static int scan(struct src *s, struct state *st, size_t *n, unsigned long *first
 			{
 				const char *q = p;
 				while (q < end) {
-					uint8_t k = stop[(uint8_t)*q];
+					uint8_t k;
+					q = plain_run(q, end);
+					if (q == end)
+						break;
+					k = stop[(uint8_t)*q];
 					if (k == 0) {
 						q++;
 						continue;
