@@ -32,14 +32,14 @@ done
 PACKAGES="
 build-essential gcc make autoconf automake pkg-config
 libraft-dev libuv1-dev libldns-dev libsqlite3-dev libxml2-dev libssl-dev
-check libmicrohttpd-dev
+check libmicrohttpd-dev libp11-kit-dev
 sqlite3 libxml2-utils
 softhsm2 opensc
 ldnsutils bind9-utils bind9-dnsutils knot-dnssecutils
 knot nsd bind9
 python3 python3-dnspython
 clang libclang-rt-14-dev
-time procps iproute2 curl
+time procps iproute2 curl jq
 "
 # Packages that ship a server whose postinst may start it.
 SERVERS="nsd:nsd knot:knot bind9:named"
