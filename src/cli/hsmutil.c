@@ -27,6 +27,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/control.h"
 #include "hsm/hsm.h"
 
 #define PROG "tandem-hsmutil"
@@ -42,7 +43,11 @@ static void usage(FILE *f)
 "\n"
 "Commands:\n"
 "  list [REPO]                 list the keys of one or every repository\n"
-"  generate REPO ALG [BITS]    generate a key pair (token object)\n"
+"  generate REPO ALG [BITS] [--local]\n"
+"                              generate a key pair: with a <Cluster> in conf.xml,\n"
+"                              through tandemd (made on the leader, wrapped under\n"
+"                              the cluster KEK, replicated); otherwise, or with\n"
+"                              --local, a token object in REPO\n"
 "                              ALG: rsasha256 rsasha512 ecdsap256sha256\n"
 "                              ecdsap384sha384 ed25519, a number, rsa, ecdsa\n"
 "  remove CKA_ID               remove a key pair\n"
@@ -243,6 +248,49 @@ static int cmd_list(int argc, char **argv)
 
 /*- generate, remove, purge -*/
 
+/*
+ * Key custody (DESIGN.md): in a cluster a DNSSEC key is made by the leader
+ * as an extractable session object, wrapped under the cluster KEK and
+ * committed; every node unwraps it.  So `generate` asks the local tandemd,
+ * which forwards to the leader, and prints its answer.
+ */
+static int generate_via_tandemd(const char *repo, uint8_t alg, unsigned bits)
+{
+	char a[8], b[16];
+	const char *words[10];
+	struct control_request req = { opt_json ? CONTROL_F_JSON : 0, 0, NULL };
+	struct control_response resp;
+	struct tdm_err err = { "" };
+	int n = 0, rc;
+
+	words[n++] = "key";
+	words[n++] = "generate";
+	words[n++] = "--algorithm";
+	snprintf(a, sizeof a, "%u", alg);
+	words[n++] = a;
+	if (bits != 0) {
+		snprintf(b, sizeof b, "%u", bits);
+		words[n++] = "--bits";
+		words[n++] = b;
+	}
+	words[n++] = "--repository";
+	words[n++] = repo;
+	words[n] = NULL;
+	req.argc = n;
+	req.argv = (char **)words;
+	rc = control_call(conf->cluster.control_socket, &req, &resp, 0, &err);
+	if (rc != 0)
+		return fail("%s (use --local for a key outside the cluster)", err.msg);
+	if (resp.status == 0 && !opt_json)
+		printf("Generated %s key %s in repository %s, replicated through the cluster\n",
+		       alg_name(alg), strtok(resp.body, "\n") ? resp.body : "", repo);
+	else
+		fputs(resp.body, resp.status == 0 ? stdout : stderr);
+	rc = resp.status;
+	control_response_clear(&resp);
+	return rc;
+}
+
 static int cmd_generate(int argc, char **argv)
 {
 	const struct tdm_repository *r;
@@ -251,9 +299,14 @@ static int cmd_generate(int argc, char **argv)
 	struct hsm_ctx *ctx;
 	struct hsm_key *k;
 	unsigned bits = 0;
+	bool local = false;
 
+	if (argc > 1 && strcmp(argv[argc - 1], "--local") == 0) {
+		local = true;
+		argc--;
+	}
 	if (argc < 3 || argc > 4)
-		return fail("usage: generate REPO ALG [BITS]");
+		return fail("usage: generate REPO ALG [BITS] [--local]");
 	if (argc == 4)
 		bits = (unsigned)strtoul(argv[3], NULL, 10);
 	o.algorithm = parse_alg(argv[2], bits);
@@ -261,7 +314,11 @@ static int cmd_generate(int argc, char **argv)
 		return fail("unknown algorithm \"%s\"", argv[2]);
 	o.bits = bits;
 	r = repo_named(argv[1]);
-	if (r == NULL || open_repo(r, &ctx) != 0)
+	if (r == NULL)
+		return 1;
+	if (conf->cluster.present && !local)
+		return generate_via_tandemd(r->name, o.algorithm, bits);
+	if (open_repo(r, &ctx) != 0)
 		return 1;
 	if (hsm_key_generate(ctx, &o, &k, &err) != 0) {
 		hsm_ctx_close(ctx);

@@ -532,6 +532,7 @@ static void on_key_created(void *data, int status, const struct ledger_result *r
 		hex(kg->rdata, kg->rdata_len, rhex);
 		tdm_json_init(&j);
 		tdm_json_object_begin(&j);
+		tdm_json_kv_string(&j, "id", id); /* as tandem-hsmutil generate --local */
 		tdm_json_kv_string(&j, "cka_id", id);
 		tdm_json_kv_string(&j, "repository", kg->d->custody->repository);
 		tdm_json_kv_uint(&j, "algorithm", kg->opts.algorithm);

@@ -40,4 +40,15 @@ cl_start $leader
 cl_wait_health $leader 30 || cl_fail "node $leader not healthy after restart"
 sign_everywhere "$k2"
 sign_everywhere "$k1"
-echo "PASS: KEK distributed, keys $k1 and $k2 sign on every node"
+# tandem-hsmutil generate on a follower goes through the same path.
+follower=$(( new % 3 + 1 ))
+k3=$(SOFTHSM2_CONF="$CL_DIR/n$follower/softhsm/softhsm2.conf" \
+	"$(cl_bin tandem-hsmutil)" -c "$(cl_conf $follower)" --json generate SoftHSM ecdsap256sha256 |
+	"$CL_PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
+	cl_fail "tandem-hsmutil generate on follower $follower failed"
+[ -n "$k3" ] || cl_fail "tandem-hsmutil generate printed no id"
+cl_ctl 1 key list | grep -q "$k3" || cl_fail "key $k3 from tandem-hsmutil is not in the ledger"
+idx=$(cl_json 1 'o["barrier_index"]' verify)
+for i in 1 2 3; do cl_wait_applied $i "$idx" || cl_fail "node $i behind"; done
+sign_everywhere "$k3"
+echo "PASS: KEK distributed, keys $k1, $k2 and $k3 (tandem-hsmutil on a follower) sign on every node"
