@@ -32,6 +32,7 @@
 #include "daemon/daemon_int.h"
 #include "daemon/peer_client.h"
 #include "daemon/writer.h"
+#include "common/hex.h"
 #include "common/log.h"
 #include "hsm/hsm.h"
 
@@ -67,13 +68,6 @@ static void on_timer(uv_timer_t *t)
 static unsigned long long node_id(const struct custody *cu)
 {
 	return (unsigned long long)cu->d->cfg->node_id;
-}
-
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", p[i]);
-	out[2 * n] = '\0';
 }
 
 int custody_new(struct custody **out, struct daemon *d, struct tdm_err *err)
@@ -253,22 +247,20 @@ static void add_with_key(struct custody *cu, const struct step *st, const uint8_
 	free(wrapped);
 }
 
+/* Hex up to the end of the first line (a control answer) into a new buffer. */
 static int unhex(const char *s, uint8_t **out, size_t *len)
 {
 	size_t n = strcspn(s, "\n");
-	if (n == 0 || n % 2)
+	char *line;
+	int rc;
+	if (n == 0)
 		return TDM_EINVAL;
-	*out = tdm_malloc(n / 2);
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1) {
-			free(*out);
-			return TDM_EINVAL;
-		}
-		(*out)[i] = (uint8_t)v;
-	}
-	*len = n / 2;
-	return 0;
+	line = tdm_malloc(n + 1);
+	memcpy(line, s, n);
+	line[n] = '\0';
+	rc = tdm_hex_decode_alloc(line, out, len);
+	free(line);
+	return rc == 0 ? 0 : TDM_EINVAL;
 }
 
 static void on_pubkey(void *data, int rc, const struct control_response *resp, const char *msg)
@@ -442,7 +434,7 @@ int custody_key_get(struct custody *cu, const char *key_id, struct hsm_key **key
 			rc = tdm_err_fail(err, TDM_EINVAL, "key %s: CKA_ID too long", key_id);
 			break;
 		}
-		hex(keys[i].cka_id, keys[i].cka_id_len, cka);
+		tdm_hex_encode(keys[i].cka_id, keys[i].cka_id_len, cka);
 		rc = hsm_key_unwrap(cu->hsm, keys[i].wrapped_private, keys[i].wrapped_private_len,
 				    keys[i].algorithm, cka, key, err);
 		if (rc == 0) {
@@ -529,7 +521,7 @@ static void on_key_created(void *data, int status, const struct ledger_result *r
 	if (daemon__json(kg->conn)) {
 		struct tdm_json j;
 		char *rhex = tdm_malloc(2 * kg->rdata_len + 1);
-		hex(kg->rdata, kg->rdata_len, rhex);
+		tdm_hex_encode(kg->rdata, kg->rdata_len, rhex);
 		tdm_json_init(&j);
 		tdm_json_object_begin(&j);
 		tdm_json_kv_string(&j, "id", id); /* as tandem-hsmutil generate --local */
@@ -725,11 +717,6 @@ void daemon__cmd_key_generate(struct daemon *d, struct control_conn *conn,
 
 /*- sign and verify with a replicated key (tests, drills) ------------------------------*/
 
-static int unhex_arg(const char *s, uint8_t **out, size_t *len)
-{
-	return unhex(s, out, len);
-}
-
 void daemon__cmd_key_sign(struct daemon *d, struct control_conn *conn,
 			  const struct control_request *req, int argi)
 {
@@ -739,7 +726,7 @@ void daemon__cmd_key_sign(struct daemon *d, struct control_conn *conn,
 	uint8_t *data, sig[HSM_MAX_SIG_LEN];
 	size_t len, sig_len = 0;
 	char *out, shex[2 * HSM_MAX_SIG_LEN + 1];
-	if (req->argc - argi != 2 || unhex_arg(req->argv[argi + 1], &data, &len) != 0) {
+	if (req->argc - argi != 2 || unhex(req->argv[argi + 1], &data, &len) != 0) {
 		daemon__reply(d, conn, CONTROL_EXIT_USAGE, "usage: key sign KEY HEXDATA\n");
 		return;
 	}
@@ -749,7 +736,7 @@ void daemon__cmd_key_sign(struct daemon *d, struct control_conn *conn,
 				      err.msg);
 		daemon__reply(d, conn, CONTROL_EXIT_FAIL, out);
 	} else {
-		hex(sig, sig_len, shex);
+		tdm_hex_encode(sig, sig_len, shex);
 		out = daemon__sprintf("%s\n", shex);
 		daemon__reply(d, conn, CONTROL_EXIT_OK, out);
 	}
@@ -767,8 +754,8 @@ void daemon__cmd_key_verify(struct daemon *d, struct control_conn *conn,
 	size_t n = 0, len, sig_len;
 	int rc = TDM_ENOKEY;
 	char *out;
-	if (req->argc - argi != 3 || unhex_arg(req->argv[argi + 1], &data, &len) != 0 ||
-	    unhex_arg(req->argv[argi + 2], &sig, &sig_len) != 0) {
+	if (req->argc - argi != 3 || unhex(req->argv[argi + 1], &data, &len) != 0 ||
+	    unhex(req->argv[argi + 2], &sig, &sig_len) != 0) {
 		free(data);
 		daemon__reply(d, conn, CONTROL_EXIT_USAGE, "usage: key verify KEY HEXDATA HEXSIG\n");
 		return;
@@ -802,7 +789,7 @@ void daemon__cmd_custody_pubkey(struct daemon *d, struct control_conn *conn,
 		return;
 	}
 	out = tdm_malloc(2 * len + 2);
-	hex(pk, len, out);
+	tdm_hex_encode(pk, len, out);
 	strcat(out, "\n");
 	daemon__reply(d, conn, CONTROL_EXIT_OK, out);
 	free(out);

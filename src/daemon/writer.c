@@ -15,6 +15,7 @@
 #include "daemon/settings.h"
 #include "daemon/control.h"
 #include "daemon/peer_client.h"
+#include "common/hex.h"
 #include "common/log.h"
 
 #include <stdio.h>
@@ -436,7 +437,6 @@ int writer_submit_raw(struct writer *w, const void *buf, size_t len, writer_cb c
 
 int writer_entry_request(const void *buf, size_t len, struct control_request *req)
 {
-	static const char hexd[] = "0123456789abcdef";
 	const uint8_t *p = buf;
 	size_t chunks = (2 * len + HEX_CHUNK - 1) / HEX_CHUNK, i, off = 0;
 	if (chunks + 2 > CONTROL_MAX_ARGS)
@@ -449,26 +449,11 @@ int writer_entry_request(const void *buf, size_t len, struct control_request *re
 	for (i = 0; i < chunks; i++) {
 		size_t n = (len - off) * 2 > HEX_CHUNK ? HEX_CHUNK / 2 : len - off;
 		char *h = tdm_malloc(2 * n + 1);
-		for (size_t k = 0; k < n; k++) {
-			h[2 * k] = hexd[p[off + k] >> 4];
-			h[2 * k + 1] = hexd[p[off + k] & 15];
-		}
-		h[2 * n] = '\0';
+		tdm_hex_encode(p + off, n, h);
 		req->argv[2 + i] = h;
 		off += n;
 	}
 	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int writer_entry_from_args(int argc, char *const *argv, uint8_t **out, size_t *len,
@@ -491,7 +476,7 @@ int writer_entry_from_args(int argc, char *const *argv, uint8_t **out, size_t *l
 	buf = tdm_malloc(total);
 	for (int i = 0; i < argc; i++)
 		for (const char *h = argv[i]; *h; h += 2) {
-			int hi = hexval(h[0]), lo = hexval(h[1]);
+			int hi = tdm_hex_digit(h[0]), lo = tdm_hex_digit(h[1]);
 			if (hi < 0 || lo < 0) {
 				free(buf);
 				return tdm_err_fail(err, TDM_EINVAL,

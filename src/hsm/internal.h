@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <p11-kit/pkcs11.h>
 
+#include "common/hex.h"
 #include "hsm/hsm.h"
 
 #define HSM__MAX_ID_LEN 32          /* bytes; hex form fits hsm_key_info */
@@ -115,8 +116,6 @@ struct hsm_key *hsm__key_cache_get(struct hsm_ctx *ctx, const uint8_t *id,
 int hsm__get_attr(struct hsm_ctx *ctx, CK_OBJECT_HANDLE h,
 		  CK_ATTRIBUTE_TYPE t, uint8_t **val, size_t *len,
 		  struct tdm_err *err);
-void hsm__hex(const uint8_t *b, size_t n, char *out);
-int hsm__unhex(const char *hex, uint8_t *out, size_t cap, size_t *n);
 
 /*- custody.c -*/
 /** The object of class `cls` labelled `label`, or CK_INVALID_HANDLE

@@ -83,7 +83,7 @@ int hsm_key_generate(struct hsm_ctx *ctx, const struct hsm_keygen *opts,
 		free(k);
 		return tdm_err_fail(err, TDM_EIO, "RAND_bytes failed");
 	}
-	hsm__hex(k->id, k->id_len, k->id_hex);
+	tdm_hex_encode(k->id, k->id_len, k->id_hex);
 	snprintf(label, sizeof label, "%s", opts->label ? opts->label : k->id_hex);
 	k->bits = bits;
 	k->session_object = opts->session;

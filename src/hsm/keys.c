@@ -27,47 +27,6 @@ const uint8_t hsm__oid_ed25519[5] = { 0x06, 0x03, 0x2b, 0x65, 0x70 };
 const uint8_t hsm__str_ed25519[14] = { 0x13, 0x0c, 'e', 'd', 'w', 'a', 'r',
 				       'd', 's', '2', '5', '5', '1', '9' };
 
-/*- hex -*/
-
-void hsm__hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int hsm__unhex(const char *hex, uint8_t *out, size_t cap, size_t *n)
-{
-	size_t len = strlen(hex), i;
-
-	if (len == 0 || len % 2 != 0 || len / 2 > cap)
-		return -1;
-	for (i = 0; i < len / 2; i++) {
-		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*n = len / 2;
-	return 0;
-}
-
 /*- attributes -*/
 
 int hsm__get_attr(struct hsm_ctx *ctx, CK_OBJECT_HANDLE h,
@@ -280,7 +239,7 @@ int hsm__key_load(struct hsm_ctx *ctx, CK_OBJECT_HANDLE priv,
 	}
 	k->id_len = a[0].ulValueLen;
 	k->session_object = !token;
-	hsm__hex(k->id, k->id_len, k->id_hex);
+	tdm_hex_encode(k->id, k->id_len, k->id_hex);
 	rc = describe(ctx, priv, &k->type, &k->bits, &k->algorithm, err);
 	if (rc == 0 && k->algorithm == 0)
 		rc = tdm_err_fail(err, TDM_EALGO,
@@ -306,7 +265,7 @@ int hsm_key_find(struct hsm_ctx *ctx, const char *cka_id_hex,
 	struct hsm_key *k;
 	int rc;
 
-	if (hsm__unhex(cka_id_hex, id, sizeof id, &n) != 0)
+	if (cka_id_hex[0] == '\0' || tdm_hex_decode(cka_id_hex, id, sizeof id, &n) != 0)
 		return tdm_err_fail(err, TDM_EINVAL,
 				    "key \"%s\": not a CKA_ID (1 to %d hex bytes)",
 				    cka_id_hex, HSM__MAX_ID_LEN);
@@ -428,7 +387,7 @@ static int list_add(struct hsm_ctx *ctx, CK_OBJECT_HANDLE h, bool priv,
 		label[llen] = '\0';
 		free(lv);
 	}
-	hsm__hex(id, a[0].ulValueLen, idhex);
+	tdm_hex_encode(id, a[0].ulValueLen, idhex);
 	/* An object we cannot describe is listed as algorithm 0. */
 	if (describe(ctx, h, &type, &bits, &alg, NULL) != 0) {
 		alg = 0;

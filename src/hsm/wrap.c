@@ -106,7 +106,7 @@ int hsm_key_unwrap(struct hsm_ctx *ctx, const uint8_t *blob, size_t len,
 				    "repository %s: key %s: algorithm %u is not supported",
 				    ctx->name, cka_id_hex, algorithm);
 	}
-	if (hsm__unhex(cka_id_hex, id, sizeof id, &id_len) != 0)
+	if (cka_id_hex[0] == '\0' || tdm_hex_decode(cka_id_hex, id, sizeof id, &id_len) != 0)
 		return tdm_err_fail(err, TDM_EINVAL,
 				    "key \"%s\": not a CKA_ID (1 to %d hex bytes)",
 				    cka_id_hex, HSM__MAX_ID_LEN);
