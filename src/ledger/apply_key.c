@@ -11,23 +11,11 @@
  * four record states (each HIDDEN..UNRETENTIVE) of an existing key.
  */
 #include "ledger/ledger_int.h"
+#include "hsm/hsm.h"
 
 #define P(b) (int)(b).len, (const char *)(b).data
 
 static const char sql_key_exists[] = "SELECT 1 FROM keys WHERE id = ?1";
-
-uint16_t ledger_key_tag(const uint8_t *rdata, size_t len)
-{
-	uint32_t ac = 0;
-	if (len >= 4 && rdata[3] == 1) {
-		/* RSA/MD5 (algorithm 1): the tag is in the modulus (Appendix B.1). */
-		return len >= 7 ? (uint16_t)(rdata[len - 3] << 8 | rdata[len - 2]) : 0;
-	}
-	for (size_t i = 0; i < len; i++)
-		ac += (i & 1) ? rdata[i] : (uint32_t)rdata[i] << 8;
-	ac += (ac >> 16) & 0xffff;
-	return (uint16_t)(ac & 0xffff);
-}
 
 static int key_create(struct ledger__ctx *c, const struct ledger_cmd *m)
 {
@@ -70,7 +58,7 @@ static int key_create(struct ledger__ctx *c, const struct ledger_cmd *m)
 	sqlite3_bind_int(st, 4, k->role);
 	sqlite3_bind_int(st, 5, k->algorithm);
 	sqlite3_bind_int(st, 6, k->bits);
-	sqlite3_bind_int(st, 7, ledger_key_tag(k->public_rdata.data, k->public_rdata.len));
+	sqlite3_bind_int(st, 7, hsm_keytag(k->public_rdata.data, k->public_rdata.len));
 	ledger__bind_blob(st, 8, k->public_rdata);
 	ledger__bind_blob(st, 9, k->cka_id);
 	ledger__bind_text(st, 10, k->repository);

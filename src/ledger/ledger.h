@@ -475,7 +475,4 @@ int ledger_node_list(struct ledger *l, struct ledger_node **out, size_t *n,
 		     struct tdm_err *err);
 void ledger_node_list_free(struct ledger_node *nodes, size_t n);
 
-/** DNSSEC key tag of DNSKEY RDATA (RFC 4034 Appendix B). */
-uint16_t ledger_key_tag(const uint8_t *rdata, size_t len);
-
 #endif

@@ -3,6 +3,7 @@
  * duplicate ids, rejections, chunk staging, signatures, publications,
  * versions, batches.
  */
+#include "hsm/hsm.h"
 #include "ledger_tests.h"
 
 #include <stdlib.h>
@@ -50,7 +51,7 @@ START_TEST(test_every_command)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(k[0].key_id, "cafebabe0102");
 	ck_assert_uint_eq(k[0].role, LEDGER_ROLE_KSK);
-	ck_assert_uint_eq(k[0].key_tag, ledger_key_tag(k[0].public_rdata, k[0].public_rdata_len));
+	ck_assert_uint_eq(k[0].key_tag, hsm_keytag(k[0].public_rdata, k[0].public_rdata_len));
 	ck_assert_uint_eq(k[0].rec[LEDGER_REC_DNSKEY].state, LEDGER_RUMOURED);
 	ck_assert_uint_eq(k[0].rec[LEDGER_REC_RRSIG].since, 1700000103);
 	ck_assert_uint_eq(k[1].rec[LEDGER_REC_DS].state, LEDGER_HIDDEN);

@@ -1,6 +1,7 @@
 /*
  * The command codec: round trips, truncations, byte flips, bounds, framing.
  */
+#include "hsm/hsm.h"
 #include "ledger_tests.h"
 
 #include <stdlib.h>
@@ -297,7 +298,7 @@ START_TEST(test_key_tag)
 	int n = EVP_DecodeBlock(rdata + 4, (const unsigned char *)b64, (int)strlen(b64));
 	ck_assert_int_gt(n, 0);
 	n -= 1; /* one '=' of padding */
-	ck_assert_uint_eq(ledger_key_tag(rdata, 4 + (size_t)n), 20326);
+	ck_assert_uint_eq(hsm_keytag(rdata, 4 + (size_t)n), 20326);
 }
 END_TEST
 
