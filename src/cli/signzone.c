@@ -77,16 +77,7 @@ static int open_repo(const struct backend_arg *a, struct backend_state *s, size_
 	int rc;
 	if (s->ctx[r] != NULL)
 		return 0;
-	/* SoftHSM2 2.6.1 sometimes misses a token when processes run
-	 * C_Initialize at the same moment (our workers do): "no token
-	 * labelled".  A second look a little later finds it. */
-	for (unsigned attempt = 0;; attempt++) {
-		rc = hsm_ctx_open(&s->ctx[r], rep->name, rep->module, rep->token_label, rep->pin,
-				  err);
-		if (rc != TDM_ENOENT || attempt == 4)
-			break;
-		usleep(20000 * (attempt + 1));
-	}
+	rc = hsm_ctx_open(&s->ctx[r], rep->name, rep->module, rep->token_label, rep->pin, err);
 	if (rc != 0)
 		tdm_err_wrap(err, "repository %s", rep->name);
 	return rc;
