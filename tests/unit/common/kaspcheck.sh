@@ -2,7 +2,7 @@
 # tandem-kaspcheck end to end: exit codes 0/1/2, file:line output, --json,
 # defaults taken from conf.xml.  Needs TDM_SRCDIR and TDM_BUILDDIR (make check).
 set -u
-bin="${TDM_BUILDDIR:-.}/src/cli/tandem-kaspcheck"
+bin="${TDM_BUILDDIR:-.}/tandem-kaspcheck"
 data="${TDM_SRCDIR:-.}/tests/unit/common/data"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tdm-kaspcheck.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
