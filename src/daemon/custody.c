@@ -707,7 +707,7 @@ void daemon__cmd_key_generate(struct daemon *d, struct control_conn *conn,
 	snprintf(kg->scope_name, sizeof kg->scope_name, "%s",
 		 zone ? zone : policy ? policy : CUSTODY_DEFAULT_POLICY);
 	kg->make_policy = !zone && !policy && !policy_exists(d->ledger, CUSTODY_DEFAULT_POLICY);
-	kg->created = (int64_t)time(NULL); /* the leader's clock goes into the command */
+	kg->created = tdm_clock_now(&d->clock); /* the leader's time goes into the command */
 	kg->work.data = kg;
 	if (uv_queue_work(&d->loop, &kg->work, keygen_work, keygen_after) != 0) {
 		keygen_free(kg);

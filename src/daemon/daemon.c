@@ -272,6 +272,11 @@ int daemon_run(const struct daemon_options *opt)
 
 	log_setup(opt, NULL);
 	d->opt = opt;
+	if (tdm_clock_init_env(&d->clock) != 0) {
+		tdm_log_err("TANDEM_FAKE_TIME: not a time (seconds or YYYY-MM-DD-HH:MM:SS)");
+		free(d);
+		return 1;
+	}
 	rc = tdm_conf_load(opt->conf_path, &d->conf, &err);
 	if (rc == 0)
 		rc = daemon_config_build(d->conf, opt->pid_file, &d->cfg, &err);

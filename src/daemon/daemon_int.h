@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/clock.h"
 #include "common/conf.h"
 #include "daemon/settings.h"
 #include "daemon/control_server.h"
@@ -30,6 +31,7 @@ struct daemon {
 	const struct daemon_options *opt;
 	struct tdm_conf *conf;
 	struct daemon_config *cfg;
+	struct tdm_clock clock;            /* the leader's time for commands (DESIGN "Time") */
 
 	struct ledger *ledger;
 	struct cluster *cluster;
