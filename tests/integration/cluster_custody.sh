@@ -47,8 +47,10 @@ k3=$(SOFTHSM2_CONF="$CL_DIR/n$follower/softhsm/softhsm2.conf" \
 	"$CL_PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
 	cl_fail "tandem-hsmutil generate on follower $follower failed"
 [ -n "$k3" ] || cl_fail "tandem-hsmutil generate printed no id"
-cl_ctl 1 key list | grep -q "$k3" || cl_fail "key $k3 from tandem-hsmutil is not in the ledger"
 idx=$(cl_json 1 'o["barrier_index"]' verify)
 for i in 1 2 3; do cl_wait_applied $i "$idx" || cl_fail "node $i behind"; done
+for i in 1 2 3; do
+	cl_ctl $i key list | grep -q "$k3" || cl_fail "key $k3 from tandem-hsmutil is not in node $i's ledger"
+done
 sign_everywhere "$k3"
 echo "PASS: KEK distributed, keys $k1, $k2 and $k3 (tandem-hsmutil on a follower) sign on every node"
