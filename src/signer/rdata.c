@@ -193,16 +193,43 @@ static int fail(const char **why, const char *msg)
 	return TDM_EPARSE;
 }
 
+/* The last name parsed, with its origin: a signed zone names the same
+ * signer in every RRSIG and the same few hosts in NS and MX records. */
+struct name_cache {
+	char text[64];
+	size_t text_len;
+	uint8_t origin[SIGNER_NAME_MAX];
+	size_t origin_len;
+	uint8_t wire[SIGNER_NAME_MAX];
+	size_t wire_len;
+};
+
 static int pname(const struct signer__tok *t, const uint8_t *origin,
 		 uint8_t *out, size_t *o, const char **why)
 {
-	size_t l;
+	static __thread struct name_cache nc;
+	size_t l, ol = origin ? signer__name_len(origin) : 0;
 	int rc;
 	if (*o + SIGNER_NAME_MAX > RD_MAX)
 		return fail(why, "RDATA too long");
+	if (nc.text_len != 0 && t->len == nc.text_len && ol == nc.origin_len &&
+	    memcmp(t->p, nc.text, t->len) == 0 && (ol == 0 || memcmp(origin, nc.origin, ol) == 0)) {
+		memcpy(out + *o, nc.wire, nc.wire_len);
+		*o += nc.wire_len;
+		return 0;
+	}
 	rc = signer__name_parse(t->p, t->len, origin, out + *o, &l, why);
 	if (rc != 0)
 		return rc;
+	if (t->len < sizeof nc.text) {
+		memcpy(nc.text, t->p, t->len);
+		nc.text_len = t->len;
+		if (ol)
+			memcpy(nc.origin, origin, ol);
+		nc.origin_len = ol;
+		memcpy(nc.wire, out + *o, l);
+		nc.wire_len = l;
+	}
 	*o += l;
 	return 0;
 }

@@ -1,7 +1,9 @@
 /*
  * The zone reader: directives, multi-line records, comments, quoted
  * strings, RFC 3597 unknown types, the ldns fallback, $INCLUDE relative to
- * the including file, and errors that name the file and the line.
+ * the including file, errors that name the file and the line, and the
+ * fast paths: a name repeated under another $ORIGIN, long tokens with
+ * escapes, quotes and class words at every offset of the 16-octet scan.
  */
 #include "signer_tests.h"
 
@@ -44,6 +46,42 @@ START_TEST(directives_and_forms)
 	ck_assert_ptr_nonnull(strstr(r.out, "caa.example.\t3600\tIN\tCAA\t0 issue \"ca.example.net\"\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "x.sub.example.\t3600\tIN\tMX\t10 sub.example.\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "example.\t3600\tIN\tSOA\tns.example. host.example. 2024010101 7200 3600 1209600 300\n"));
+	free(r.out);
+	tdm_signconf_free(sc);
+}
+END_TEST
+
+START_TEST(repeated_tokens_and_long_runs)
+{
+	struct tkeys k;
+	struct tdm_signconf *sc = tsc_new("example", false, false);
+	char zone[8192], want[256];
+	size_t o;
+	struct tresult r;
+	o = (size_t)snprintf(zone, sizeof zone,
+			     "$ORIGIN example.\n$TTL 300\n%s"
+			     "a NS ns\nb NS ns\n"
+			     "$ORIGIN b.example.\nns A 192.0.2.2\nc NS ns\n"
+			     "$ORIGIN example.\na2 NS ns\n", soa);
+	/* Escapes, quotes and a class word just before, at and after each
+	 * 16-octet boundary of a long token. */
+	for (int i = 0; i < 20; i++)
+		o += (size_t)snprintf(zone + o, sizeof zone - o,
+				      "t%d iN TXT %.*s\\059x\\\"y \"q%.*s\"\n", i, i,
+				      "0123456789abcdefghijklmnop", i, "zyxwvutsrqponmlkjihgf");
+	tkeys_init(&k, false);
+	r = tsign("example", zone, NULL, sc, &k, T_NOW);
+	ck_assert_msg(r.rc == 0, "%s", r.msg);
+	/* "ns" means ns.example. twice, then ns.b.example., then ns.example. again. */
+	ck_assert_ptr_nonnull(strstr(r.out, "a.example.\t300\tIN\tNS\tns.example.\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "b.example.\t300\tIN\tNS\tns.example.\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "c.b.example.\t300\tIN\tNS\tns.b.example.\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "a2.example.\t300\tIN\tNS\tns.example.\n"));
+	for (int i = 0; i < 20; i++) {
+		snprintf(want, sizeof want, "t%d.example.\t300\tIN\tTXT\t\"%.*s;x\\\"y\" \"q%.*s\"\n", i,
+			 i, "0123456789abcdefghijklmnop", i, "zyxwvutsrqponmlkjihgf");
+		ck_assert_msg(strstr(r.out, want) != NULL, "missing %s", want);
+	}
 	free(r.out);
 	tdm_signconf_free(sc);
 }
@@ -170,6 +208,7 @@ TCase *tcase_reader(void)
 {
 	TCase *tc = tcase_create("reader");
 	tcase_add_test(tc, directives_and_forms);
+	tcase_add_test(tc, repeated_tokens_and_long_runs);
 	tcase_add_test(tc, errors_name_file_and_line);
 	tcase_add_test(tc, include_relative);
 	tcase_add_test(tc, dnssec_input_replaced);
