@@ -18,8 +18,8 @@
  * where the owner changes between two lines that start with an owner).
  * Slots are filled with compare-and-swap and the marks set atomically, so
  * even a file that scatters one owner over both halves is merged safely;
- * only the first half may compare the apex SOA (it holds the apex in any
- * canonical file).  The counts of reused signatures and identical RRsets
+ * the apex SOA is compared by whichever thread claims it first (it is
+ * rewritten with the previous serial meanwhile), once.  The counts of reused signatures and identical RRsets
  * are taken afterwards from the slots and marks.  If a half fails to
  * parse (a split inside a multi-line record of another signer's file),
  * the whole file is merged again by one thread.
@@ -216,7 +216,8 @@ struct merge {
 	const struct signer__sigctx *c;
 	struct signer__arena arena;  /* reused sig blobs, adopted by z at the end */
 	size_t prev_sigs, prev_sets;
-	bool have_prev_serial, may_patch_soa;
+	bool have_prev_serial;
+	int *soa_claim;              /* shared: set by the one merge that takes the apex SOA */
 	uint32_t prev_serial;
 	const char *path;
 	uint64_t off, len;
@@ -446,8 +447,10 @@ static void flush(struct merge *m)
 				 * serial policy decides later (sign.c). */
 				uint8_t *rb = (uint8_t *)z->rrs[s->first_rr];
 				size_t l = signer__rb_len(rb);
-				if (!m->may_patch_soa || m->have_prev_serial || b - a != 1 ||
-				    r[a].len < 22 || l < 22)
+				int free_ = 0;
+				if (b - a != 1 || r[a].len < 22 || l < 22 ||
+				    !__atomic_compare_exchange_n(m->soa_claim, &free_, 1, false,
+								 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 					continue;
 				m->prev_serial = signer__get32(m->data + r[a].off + r[a].len - 20);
 				m->have_prev_serial = true;
@@ -535,7 +538,7 @@ static void *merge_range(void *arg)
 }
 
 static void merge_init(struct merge *m, struct signer_zone *z, const struct signer__sigctx *c,
-		       const char *path, uint64_t off, uint64_t len, bool first)
+		       const char *path, uint64_t off, uint64_t len, int *soa_claim)
 {
 	memset(m, 0, sizeof *m);
 	m->z = z;
@@ -543,7 +546,7 @@ static void merge_init(struct merge *m, struct signer_zone *z, const struct sign
 	m->path = path;
 	m->off = off;
 	m->len = len;
-	m->may_patch_soa = first;
+	m->soa_claim = soa_claim;
 	signer__arena_init(&m->arena);
 }
 
@@ -619,15 +622,15 @@ int signer__reuse_merge(struct signer_zone *z, const char *path, const struct si
 	struct stat sb;
 	uint64_t split = 0;
 	size_t parts = 1;
-	int rc = 0;
+	int rc = 0, soa_claim = 0;
 
 	if (stat(path, &sb) == 0 && (uint64_t)sb.st_size >= signer__merge_split_min &&
 	    sysconf(_SC_NPROCESSORS_ONLN) >= 2)
 		split = split_point(path, (uint64_t)sb.st_size);
 	if (split > 0) {
 		pthread_t th;
-		merge_init(&m[0], z, c, path, 0, split, true);
-		merge_init(&m[1], z, c, path, split, UINT64_MAX, false);
+		merge_init(&m[0], z, c, path, 0, split, &soa_claim);
+		merge_init(&m[1], z, c, path, split, UINT64_MAX, &soa_claim);
 		parts = 2;
 		if (pthread_create(&th, NULL, merge_range, &m[0]) == 0) {
 			merge_range(&m[1]);
@@ -641,12 +644,13 @@ int signer__reuse_merge(struct signer_zone *z, const char *path, const struct si
 			merge_done(&m[0]);
 			merge_done(&m[1]);
 			signer__reuse_forget(z, plan);
+			soa_claim = 0;
 			split = 0;
 		}
 	}
 	if (split == 0) {
 		parts = 1;
-		merge_init(&m[0], z, c, path, 0, UINT64_MAX, true);
+		merge_init(&m[0], z, c, path, 0, UINT64_MAX, &soa_claim);
 		merge_range(&m[0]);
 		rc = m[0].rc;
 		if (rc != 0)

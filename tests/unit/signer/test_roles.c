@@ -172,11 +172,20 @@ START_TEST(reuse_any_order)
 		free(lines[n]);
 	}
 	free(lines);
-	r2 = tsign("example", zone, rev, sc, &k, T_NOW + 60);
-	ck_assert_msg(r2.rc == 0, "%s", r2.msg);
-	ck_assert_uint_eq(r2.st.sigs_made, 0);
-	ck_assert_uint_eq(r2.st.sigs_reused, r1.st.sigs_made);
-	ck_assert(r2.st.unchanged);
+	/* One thread, then two (the apex SOA is then in the second half). */
+	for (int split = 0; split < 2; split++) {
+		size_t saved = signer__merge_split_min;
+		if (split)
+			signer__merge_split_min = 0;
+		r2 = tsign("example", zone, rev, sc, &k, T_NOW + 60);
+		signer__merge_split_min = saved;
+		ck_assert_msg(r2.rc == 0, "%s", r2.msg);
+		ck_assert_uint_eq(r2.st.sigs_made, 0);
+		ck_assert_uint_eq(r2.st.sigs_reused, r1.st.sigs_made);
+		ck_assert(r2.st.unchanged);
+		if (split == 0)
+			free(r2.out);
+	}
 	free(rev);
 	free(r1.out);
 	free(r2.out);
