@@ -45,6 +45,7 @@ struct hsm__thread {
 struct hsm_key {
 	CK_OBJECT_HANDLE priv;
 	CK_OBJECT_HANDLE pub;       /* CK_INVALID_HANDLE when absent */
+	CK_OBJECT_HANDLE sign_copy; /* session copy hsm_sign uses, or CK_INVALID_HANDLE */
 	uint8_t id[HSM__MAX_ID_LEN];
 	size_t id_len;
 	char id_hex[2 * HSM__MAX_ID_LEN + 1];

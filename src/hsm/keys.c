@@ -307,6 +307,8 @@ int hsm_key_remove(struct hsm_ctx *ctx, struct hsm_key *key,
 	int rc = 0;
 
 	pthread_mutex_lock(&ctx->lock);
+	if (key->sign_copy != CK_INVALID_HANDLE)
+		ctx->p11->C_DestroyObject(ctx->admin, key->sign_copy);
 	if (key->pub != CK_INVALID_HANDLE)
 		rv = ctx->p11->C_DestroyObject(ctx->admin, key->pub);
 	if (rv == CKR_OK)
@@ -320,6 +322,30 @@ int hsm_key_remove(struct hsm_ctx *ctx, struct hsm_key *key,
 	pthread_mutex_unlock(&ctx->lock);
 	free(key);
 	return rc;
+}
+
+int hsm_key_sign_with_session_copy(struct hsm_ctx *ctx, struct hsm_key *key,
+				   struct tdm_err *err)
+{
+	CK_BBOOL no = CK_FALSE;
+	CK_ATTRIBUTE t = { CKA_TOKEN, &no, sizeof no };
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+	CK_RV rv;
+
+	if (key->session_object || key->sign_copy != CK_INVALID_HANDLE)
+		return 0;
+	pthread_mutex_lock(&ctx->lock);
+	rv = ctx->p11->C_CopyObject(ctx->admin, key->priv, &t, 1, &h);
+	if (rv == CKR_OK)
+		key->sign_copy = h;
+	pthread_mutex_unlock(&ctx->lock);
+	if (rv != CKR_OK) {
+		hsm__fail(err, "C_CopyObject", rv);
+		tdm_err_wrap(err, "repository %s: key %s: session copy", ctx->name,
+			     key->id_hex);
+		return TDM_EHSM;
+	}
+	return 0;
 }
 
 /*- listing -*/

@@ -140,7 +140,8 @@ int hsm_sign(struct hsm_ctx *ctx, struct hsm_key *key, const uint8_t *data,
 		in = buf;
 		in_len = key->digestinfo_len + dlen;
 	}
-	rv = ctx->p11->C_SignInit(t->session, &mech, key->priv);
+	rv = ctx->p11->C_SignInit(t->session, &mech,
+				  key->sign_copy != CK_INVALID_HANDLE ? key->sign_copy : key->priv);
 	if (rv == CKR_OK) {
 		fn = "C_Sign";
 		rv = ctx->p11->C_Sign(t->session, in, in_len, sig, &out_len);

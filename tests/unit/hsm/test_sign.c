@@ -4,6 +4,7 @@
  */
 #include "hsmtest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 START_TEST(test_sign_verify)
@@ -54,6 +55,28 @@ START_TEST(test_sign_empty)
 }
 END_TEST
 
+/* A token key signs through a session copy; removing it removes both. */
+START_TEST(test_sign_with_session_copy)
+{
+	uint8_t alg = t_algs[_i];
+	struct hsm_key *k = t_keygen(t_ctx, alg, false, false), *again;
+	struct tdm_err err = { "" };
+	char id[65];
+	uint8_t *rd;
+	size_t len;
+
+	ck_assert_msg(hsm_key_sign_with_session_copy(t_ctx, k, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(hsm_key_sign_with_session_copy(t_ctx, k, &err), 0); /* no-op */
+	ck_assert_msg(hsm_key_dnskey_rdata(t_ctx, k, 256, &rd, &len, &err) == 0,
+		      "%s", err.msg);
+	t_sign_verify(t_ctx, k, rd, len);
+	free(rd);
+	snprintf(id, sizeof id, "%s", hsm_key_id(k));
+	ck_assert_int_eq(hsm_key_remove(t_ctx, k, &err), 0);
+	ck_assert_int_eq(hsm_key_find(t_ctx, id, &again, &err), TDM_ENOKEY);
+}
+END_TEST
+
 TCase *tcase_sign(void)
 {
 	TCase *tc = tcase_create("sign");
@@ -62,5 +85,6 @@ TCase *tcase_sign(void)
 	tcase_add_loop_test(tc, test_sign_verify, 0, 2 * T_N_ALGS);
 	tcase_add_test(tc, test_sig_sizes);
 	tcase_add_test(tc, test_sign_empty);
+	tcase_add_loop_test(tc, test_sign_with_session_copy, 0, T_N_ALGS);
 	return tc;
 }
