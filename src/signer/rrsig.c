@@ -6,18 +6,9 @@
 #include "signer/codec.h"
 #include "signer/name.h"
 #include "signer/rdata.h"
+#include "hsm/hsm.h"
 
 #include <stdlib.h>
-
-uint16_t signer_keytag(const uint8_t *key, size_t len)
-{
-	uint32_t ac = 0;
-	/* RFC 4034 Appendix B; algorithm 1 is long gone and not handled. */
-	for (size_t i = 0; i < len; i++)
-		ac += (i & 1) ? key[i] : (uint32_t)key[i] << 8;
-	ac += (ac >> 16) & 0xFFFF;
-	return (uint16_t)(ac & 0xFFFF);
-}
 
 size_t signer_sig_max_len(const uint8_t *dnskey, size_t len)
 {
@@ -58,7 +49,7 @@ void signer__sigctx_init(struct signer__sigctx *c, struct signer_zone *z,
 	c->p = p;
 	for (size_t i = 0; i < p->n_keys && i < 256; i++) {
 		size_t m = signer_sig_max_len(p->keys[i].dnskey, p->keys[i].dnskey_len);
-		c->tags[i] = signer_keytag(p->keys[i].dnskey, p->keys[i].dnskey_len);
+		c->tags[i] = hsm_keytag(p->keys[i].dnskey, p->keys[i].dnskey_len);
 		z->key_tag[i] = c->tags[i];
 		z->key_alg[i] = p->keys[i].algorithm;
 		if (m > c->sig_max)

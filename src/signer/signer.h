@@ -153,9 +153,6 @@ void signer_zone_free(struct signer_zone *z);
 int signer_dnskey_from_text(const char *text, uint8_t **out, size_t *len,
 			    struct tdm_err *err);
 
-/** RFC 4034 Appendix B key tag of DNSKEY RDATA. */
-uint16_t signer_keytag(const uint8_t *dnskey, size_t len);
-
 /** Largest signature in octets a DNSKEY's algorithm makes (0 if unknown). */
 size_t signer_sig_max_len(const uint8_t *dnskey, size_t len);
 

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE 1
 #include "signer_tests.h"
 
+#include "hsm/hsm.h"
 #include "signer/reuse.h"
 
 #include <stdio.h>
@@ -71,7 +72,7 @@ static int sigs_of(const char *out, const char *owner, const char *type, struct 
 
 static unsigned tag_of(const struct tkeys *k, size_t i)
 {
-	return signer_keytag(k->keys[i].dnskey, k->keys[i].dnskey_len);
+	return hsm_keytag(k->keys[i].dnskey, k->keys[i].dnskey_len);
 }
 
 START_TEST(ksk_signs_cds_cdnskey)
