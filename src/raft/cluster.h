@@ -79,9 +79,39 @@ struct cluster_fsm_ops {
 	/**
 	 * Serialize the whole state into one buffer allocated with @p alloc,
 	 * which the cluster releases.  @return 0, or non-zero to skip this
-	 * snapshot (it is retried at a later threshold).
+	 * snapshot (it is retried at a later threshold).  Used when the
+	 * two-step snapshot below is absent.
 	 */
 	int (*snapshot)(void *ctx, void *(*alloc)(size_t), void **buf, size_t *len);
+	/**
+	 * Optional two-step snapshot, so that a large state is serialized off
+	 * the loop thread (libraft's snapshot_async on the libuv threadpool)
+	 * while apply goes on.  Give all three or none.
+	 *
+	 * snapshot_begin (loop thread, must be cheap): fix the state as of the
+	 * last applied entry.  @param job (out) the FSM's job, opaque to the
+	 * cluster.  @return 0, or non-zero to skip this snapshot (retried at a
+	 * later threshold; nothing to end).
+	 */
+	int (*snapshot_begin)(void *ctx, void **job);
+	/**
+	 * snapshot_write (ANY thread, while apply runs on the loop): serialize
+	 * the state fixed by begin into one buffer allocated with @p alloc.
+	 * On 0 the cluster owns @p buf and frees it with the matching free;
+	 * on failure nothing is returned.  Must not touch what apply touches
+	 * except through the job.  Called at most once per job, possibly not
+	 * at all (the cluster is closing).
+	 * @return 0, or non-zero: the snapshot is dropped and retried at a
+	 *         later threshold.
+	 */
+	int (*snapshot_write)(void *job, void *(*alloc)(size_t), void **buf, size_t *len);
+	/**
+	 * snapshot_end (loop thread): release @p job.  Called exactly once for
+	 * every successful begin, after write has returned (or was skipped)
+	 * and after libraft is done with the buffer.  It never frees the
+	 * buffer write produced: the cluster does.
+	 */
+	void (*snapshot_end)(void *job);
 	/**
 	 * Replace the whole state with a snapshot taken at Raft index @p index.
 	 * @p buf is borrowed.  @return 0, or non-zero (the state is untouched).
@@ -98,7 +128,8 @@ struct cluster_fsm_ops {
 
 /**
  * The ledger as the state machine: ctx is a struct ledger * (ledger.h);
- * an apply result is a struct ledger_result * (ledger_fsm.c).
+ * an apply result is a struct ledger_result * (ledger_fsm.c).  Snapshots
+ * take the two-step path (ledger_snapshot_begin/_write/_end).
  */
 extern const struct cluster_fsm_ops cluster_ledger_ops;
 

@@ -12,6 +12,7 @@
 #define TDM_CLUSTER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <raft.h>
 #include <raft/uv.h>
 
@@ -71,6 +72,25 @@ struct cluster {
 	uint64_t apply_errors;
 	char fatal_msg[256];             /* why libraft stopped the node, if known */
 	bool fatal_reported;
+
+	/* Two-step snapshot in progress (fsm.c): from snapshot_begin (raft's
+	 * snapshot) to snapshot_end (raft's snapshot_finalize). */
+	struct {
+		void *job;                   /* NULL: none out */
+		uint64_t index;
+		struct raft_buffer bufs[2];  /* header, payload: ours, not raft's (fsm v3) */
+		uint64_t t_begin;            /* uv_hrtime() at begin */
+		uint64_t write_ns;           /* duration of the write step */
+		int write_rv;                /* 0, or the FSM's code (written on the worker) */
+		_Atomic bool cancel;         /* closing: skip the write step */
+		bool close_deferred;         /* cluster_close waits for snapshot_end */
+	} snap;
+	bool two_step;                   /* ops have snapshot_begin/_write/_end */
+	uint64_t snap_async_ok;          /* snapshots serialized off the loop (tests, status) */
+	uint64_t snap_async_failed;      /* write steps that failed or were cancelled */
+	uint64_t snap_sync;              /* snapshots taken on the loop */
+	uint64_t snap_loop_max_ns;       /* longest single stay of a snapshot callback on the loop */
+	uint64_t snap_loop_cpu_max_ns;   /* the same in the loop thread's CPU time (not preempted) */
 
 	/* Configuration (copied). */
 	uint64_t id;
@@ -134,8 +154,27 @@ struct cluster {
 };
 
 /*- fsm.c -*/
-/** Fill c->fsm with the adapter over c->ops. */
+/** Fill c->fsm with the adapter over c->ops (version 3 if the ops are two-step). */
 void cluster__fsm_init(struct cluster *c);
+/** Is a two-step snapshot job out (begin done, end not yet)? */
+bool cluster__snapshot_busy(const struct cluster *c);
+/**
+ * Closing: make a write step that has not started skip its work.  If a job
+ * is out, its snapshot_end runs raft_close through cluster__close_raft().
+ */
+void cluster__snapshot_cancel(struct cluster *c);
+/**
+ * Match the adapter to @p io: snapshot_async on (and io->version raised to
+ * 2) if the io has async_work, off otherwise.  Before raft_init in loop
+ * mode; after raft_fixture_grow in fixture mode (raft_init would refuse).
+ */
+void cluster__fsm_bind_io(struct cluster *c, struct raft_io *io);
+/** End a job libraft will never finalize (fixture torn down mid-snapshot). */
+void cluster__snapshot_abandon(struct cluster *c);
+
+/*- node.c (close) -*/
+/** raft_close() and the rest of cluster_close(), once no snapshot job is out. */
+void cluster__close_raft(struct cluster *c);
 
 /*- apply.c -*/
 void cluster__list_push(struct cluster_list *l, struct cluster_sub *s);

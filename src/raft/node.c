@@ -354,6 +354,10 @@ int cluster_new(struct cluster **out, uv_loop_t *loop, const struct cluster_conf
 				    (unsigned long long)cfg->id);
 	if (ops == NULL || ops->apply == NULL || ops->snapshot == NULL || ops->restore == NULL)
 		return tdm_err_fail(err, TDM_EINVAL, "incomplete FSM operations");
+	if ((ops->snapshot_begin != NULL) != (ops->snapshot_write != NULL) ||
+	    (ops->snapshot_begin != NULL) != (ops->snapshot_end != NULL))
+		return tdm_err_fail(err, TDM_EINVAL,
+				    "FSM operations: snapshot_begin, _write and _end go together");
 	if ((size_t)snprintf(dir, sizeof dir, "%s/raft", cfg->data_dir) >= sizeof dir)
 		return tdm_err_fail(err, TDM_EINVAL, "data directory path too long");
 
@@ -399,6 +403,7 @@ int cluster_new(struct cluster **out, uv_loop_t *loop, const struct cluster_conf
 		return rv;
 	}
 	c->io_inited = true;
+	cluster__fsm_bind_io(c, &c->io);
 	raft_uv_set_auto_recovery(&c->io, false);
 	raft_uv_set_connect_retry_delay(&c->io,
 					cfg->connect_retry_ms ? cfg->connect_retry_ms : DEF_CONNECT_RETRY);
@@ -521,6 +526,12 @@ static void raft_closed(struct raft *r)
 	uv_close((uv_handle_t *)&c->async, handle_closed);
 }
 
+void cluster__close_raft(struct cluster *c)
+{
+	c->own_raft.data = c;
+	raft_close(&c->own_raft, raft_closed);
+}
+
 void cluster_close(struct cluster *c, cluster_close_cb cb, void *data)
 {
 	if (c->closing)
@@ -533,8 +544,17 @@ void cluster_close(struct cluster *c, cluster_close_cb cb, void *data)
 	cluster__fail_pending(c, TDM_ESHUTDOWN);
 	uv_timer_stop(&c->poll);
 	tdm_log_notice("cluster node %llu: closing", (unsigned long long)c->id);
-	c->own_raft.data = c;
-	raft_close(&c->own_raft, raft_closed);
+	/* A snapshot job out: its write step is skipped if it has not started,
+	 * and raft_close waits for its finalize (fsm.c), so that libraft never
+	 * puts a snapshot on a closing raft_uv and the FSM context outlives
+	 * the job. */
+	cluster__snapshot_cancel(c);
+	if (cluster__snapshot_busy(c)) {
+		tdm_log_notice("cluster node %llu: waiting for the snapshot at %llu to end",
+			       (unsigned long long)c->id, (unsigned long long)c->snap.index);
+		return;
+	}
+	cluster__close_raft(c);
 }
 
 /*- fixture binding -*/
@@ -548,6 +568,8 @@ int cluster__new_detached(struct cluster **out, const struct cluster_config *cfg
 		return TDM_EINVAL;
 	c = alloc_cluster(cfg, ops, ctx, events);
 	c->fixture = true;
+	/* raft_fixture_grow's raft_init would refuse it: cluster__bind sets it. */
+	c->fsm.snapshot_async = NULL;
 	*out = c;
 	return 0;
 }
@@ -560,6 +582,7 @@ struct raft_fsm *cluster__fsm(struct cluster *c)
 void cluster__bind(struct cluster *c, struct raft *r)
 {
 	c->raft = r;
+	cluster__fsm_bind_io(c, r->io);
 	cluster__apply_settings(c, true);
 	c->skip_upto = c->ops.applied_index != NULL ? c->ops.applied_index(c->ctx) : 0;
 }
@@ -567,6 +590,8 @@ void cluster__bind(struct cluster *c, struct raft *r)
 void cluster__free_detached(struct cluster *c)
 {
 	c->closing = true;
+	/* raft_fixture_close drops queued async work without its callback. */
+	cluster__snapshot_abandon(c);
 	cluster__close_handoff(c);
 	cluster__fail_pending(c, TDM_ESHUTDOWN);
 	free_cluster(c);

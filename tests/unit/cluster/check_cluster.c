@@ -7,6 +7,7 @@
 TCase *tcase_fixture(void);
 TCase *tcase_net(void);
 TCase *tcase_ledger(void);
+TCase *tcase_snapshot(void);
 
 int main(void)
 {
@@ -19,6 +20,7 @@ int main(void)
 	suite_add_tcase(s, tcase_fixture());
 	suite_add_tcase(s, tcase_net());
 	suite_add_tcase(s, tcase_ledger());
+	suite_add_tcase(s, tcase_snapshot());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

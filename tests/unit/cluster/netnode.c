@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ledger/ledger.h"
 #include "raft/internal.h"
 #include "testfsm.h"
 
@@ -39,6 +41,12 @@ struct node {
 	uv_timer_t timer;
 	struct cluster *c;
 	struct testfsm fsm;
+	struct ledger *l;            /* ledger mode */
+	uint8_t *blob;               /* ledger mode: POLICY_PUT payload */
+	size_t blob_len;
+	uv_timer_t probe;            /* loop stall probe */
+	uint64_t probe_last, max_stall_ns;
+	unsigned n_lost;
 	bool done_reported;
 	/* workload */
 	bool running;
@@ -96,13 +104,74 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Ledger mode: the longest apply, snapshot_begin and snapshot_end on the
+ * loop (µs), to tell which part of a stall is the FSM's. */
+static uint64_t max_apply_ns, max_begin_ns, max_end_ns;
+
+static int t_apply(void *ctx, uint64_t index, const void *buf, size_t len, void **result)
+{
+	uint64_t t0 = uv_hrtime();
+	int rv = cluster_ledger_ops.apply(ctx, index, buf, len, result);
+	if (uv_hrtime() - t0 > max_apply_ns)
+		max_apply_ns = uv_hrtime() - t0;
+	return rv;
+}
+
+static int t_begin(void *ctx, void **job)
+{
+	uint64_t t0 = uv_hrtime();
+	int rv = cluster_ledger_ops.snapshot_begin(ctx, job);
+	if (uv_hrtime() - t0 > max_begin_ns)
+		max_begin_ns = uv_hrtime() - t0;
+	return rv;
+}
+
+static void t_end(void *job)
+{
+	uint64_t t0 = uv_hrtime();
+	cluster_ledger_ops.snapshot_end(job);
+	if (uv_hrtime() - t0 > max_end_ns)
+		max_end_ns = uv_hrtime() - t0;
+}
+
+/* Ledger mode: POLICY_PUT "fill-<seq>" with a blob that differs per seq. */
+static int submit_policy(struct node *n)
+{
+	struct ledger_cmd m;
+	struct tdm_err err = { "" };
+	char name[32];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rv;
+
+	memset(&m, 0, sizeof m);
+	snprintf(name, sizeof name, "fill-%u", n->next_seq);
+	memcpy(n->blob, &n->next_seq, sizeof n->next_seq);
+	m.type = LEDGER_CMD_POLICY_PUT;
+	m.id.origin = ORIGIN;
+	m.id.seq = n->next_seq;
+	m.policy.name = ledger_str(name);
+	m.policy.blob = (struct ledger_bytes){ n->blob, n->blob_len };
+	if (ledger_cmd_encode(&m, &buf, &len, &err) != 0) {
+		report(n, "FATAL %u encode: %s", n->a->id, err.msg);
+		return TDM_EINVAL;
+	}
+	rv = cluster_submit(n->c, buf, len, on_submitted, n, NULL);
+	free(buf);
+	return rv;
+}
+
 static void pump(struct node *n)
 {
 	const struct netnode_args *a = n->a;
 	while (n->running && n->outstanding < a->window && n->next_seq <= a->count) {
 		int rv;
-		testfsm_entry(n->buf, a->size, ORIGIN, n->next_seq);
-		rv = cluster_submit(n->c, n->buf, a->size, on_submitted, n, NULL);
+		if (n->l != NULL) {
+			rv = submit_policy(n);
+		} else {
+			testfsm_entry(n->buf, a->size, ORIGIN, n->next_seq);
+			rv = cluster_submit(n->c, n->buf, a->size, on_submitted, n, NULL);
+		}
 		if (rv == TDM_EAGAIN)
 			return;
 		if (rv != 0) {
@@ -137,6 +206,7 @@ static void on_lost(struct cluster *c, void *data)
 	struct node *n = data;
 	(void)c;
 	n->running = false;
+	n->n_lost++;
 	report(n, "LOST %u %lld", n->a->id, netnode_now_ns());
 }
 
@@ -152,7 +222,19 @@ static void timer_cb(uv_timer_t *t)
 	struct node *n = t->data;
 	const struct netnode_args *a = n->a;
 
-	if (!n->done_reported && a->count > 0 && n->fsm.count >= a->count) {
+	if (!n->done_reported && a->count > 0 && n->l != NULL) {
+		uint64_t seq = 0;
+		uint8_t d[32];
+		struct tdm_err err = { "" };
+		if (ledger_origin_last_seq(n->l, ORIGIN, &seq, &err) == 0 && seq >= a->count &&
+		    ledger_digest(n->l, d, NULL, &err) == 0) {
+			n->done_reported = true;
+			report(n, "DONE %u %llu %02x%02x%02x%02x%02x%02x%02x%02x %u", a->id,
+			       (unsigned long long)seq, d[0], d[1], d[2], d[3], d[4], d[5], d[6],
+			       d[7], n->c->transport.n_streams);
+		}
+	}
+	if (!n->done_reported && a->count > 0 && n->l == NULL && n->fsm.count >= a->count) {
 		n->done_reported = true;
 		report(n, "DONE %u %llu %016llx %u", a->id, (unsigned long long)n->fsm.count,
 		       (unsigned long long)n->fsm.hash, n->c->transport.n_streams);
@@ -174,12 +256,32 @@ static void closed(void *data)
 	(void)data;
 }
 
+/* Every 10 ms: how late is this callback?  The loop's longest stall. */
+static void probe_cb(uv_timer_t *t)
+{
+	struct node *n = t->data;
+	uint64_t now = uv_hrtime();
+	if (n->probe_last != 0 && now - n->probe_last > 10000000u &&
+	    now - n->probe_last - 10000000u > n->max_stall_ns)
+		n->max_stall_ns = now - n->probe_last - 10000000u;
+	n->probe_last = now;
+}
+
 static void sig_cb(uv_signal_t *s, int signum)
 {
 	struct node *n = s->data;
 	(void)signum;
+	report(n, "STATS %u %llu %llu %llu %llu %u %llu %llu %llu %llu %llu", n->a->id,
+	       (unsigned long long)(n->max_stall_ns / 1000),
+	       (unsigned long long)n->c->snap_async_ok, (unsigned long long)n->c->snap_async_failed,
+	       (unsigned long long)n->c->snap_sync, n->n_lost,
+	       (unsigned long long)(max_apply_ns / 1000), (unsigned long long)(max_begin_ns / 1000),
+	       (unsigned long long)(max_end_ns / 1000),
+	       (unsigned long long)(n->c->snap_loop_max_ns / 1000),
+	       (unsigned long long)(n->c->snap_loop_cpu_max_ns / 1000));
 	uv_close((uv_handle_t *)&n->sig, NULL);
 	uv_close((uv_handle_t *)&n->timer, NULL);
+	uv_close((uv_handle_t *)&n->probe, NULL);
 	cluster_close(n->c, closed, NULL);
 }
 
@@ -190,6 +292,8 @@ int netnode_run(const struct netnode_args *a)
 	struct cluster_peer peers[NET_MAX];
 	char addrs[NET_MAX][32];
 	struct cluster_events ev;
+	struct cluster_fsm_ops ops = testfsm_ops;
+	void *ctx;
 	struct tdm_err err = { "" };
 	int rv;
 
@@ -201,6 +305,33 @@ int netnode_run(const struct netnode_args *a)
 	n.t_sub = tdm_calloc(a->count + 2, sizeof *n.t_sub);
 	n.lat_us = tdm_calloc(a->count + 2, sizeof *n.lat_us);
 	uv_loop_init(&n.loop);
+	ctx = &n.fsm;
+	if (a->ledger) {
+		char path[300];
+		uint64_t x = 0x9e3779b97f4a7c15ull ^ a->id;
+		mkdir(a->dir, 0700);
+		snprintf(path, sizeof path, "%s/state.db", a->dir);
+		if (ledger_open(&n.l, path, &err) != 0) {
+			report(&n, "FAILED %u %s", a->id, err.msg);
+			return 2;
+		}
+		/* Incompressible, so snapshots (LZ4 in libraft) keep their size. */
+		n.blob_len = a->size > 512 ? a->size - 256 : 256;
+		n.blob = tdm_malloc(n.blob_len);
+		for (size_t k = 0; k < n.blob_len; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			n.blob[k] = (uint8_t)x;
+		}
+		ops = cluster_ledger_ops;
+		ops.apply = t_apply;
+		ops.snapshot_begin = t_begin;
+		ops.snapshot_end = t_end;
+		if (a->snapshot_v1)
+			ops.snapshot_begin = NULL, ops.snapshot_write = NULL, ops.snapshot_end = NULL;
+		ctx = n.l;
+	}
 
 	for (unsigned i = 0; i < a->n; i++) {
 		snprintf(addrs[i], sizeof addrs[i], "127.0.0.1:%u", a->ports[i]);
@@ -215,10 +346,13 @@ int netnode_run(const struct netnode_args *a)
 	cfg.heartbeat_ms = a->heartbeat_ms;
 	cfg.max_in_flight = a->window > 16 ? a->window : 16;
 	cfg.entry_size_hint = a->entry_hint;
+	cfg.snapshot_budget_bytes = a->snapshot_budget;
 	ev = (struct cluster_events){ &n, on_ready, on_lost, on_fatal };
-	rv = cluster_new(&n.c, &n.loop, &cfg, &testfsm_ops, &n.fsm, &ev, &err);
+	rv = cluster_new(&n.c, &n.loop, &cfg, &ops, ctx, &ev, &err);
 	if (rv != 0) {
 		report(&n, "FAILED %u %s", a->id, err.msg);
+		if (n.l != NULL)
+			ledger_close(n.l);
 		return 2;
 	}
 	report(&n, "STARTED %u", a->id);
@@ -236,8 +370,15 @@ int netnode_run(const struct netnode_args *a)
 	uv_timer_init(&n.loop, &n.timer);
 	n.timer.data = &n;
 	uv_timer_start(&n.timer, timer_cb, 5, 5);
+	uv_timer_init(&n.loop, &n.probe);
+	n.probe.data = &n;
+	uv_timer_start(&n.probe, probe_cb, 10, 10);
 	uv_run(&n.loop, UV_RUN_DEFAULT);
 	rv = uv_loop_close(&n.loop);
+	/* After the cluster's close callback: no snapshot job is out. */
+	if (n.l != NULL)
+		ledger_close(n.l);
+	free(n.blob);
 	testfsm_free(&n.fsm);
 	free(n.buf);
 	free(n.t_sub);

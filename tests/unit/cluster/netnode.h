@@ -11,6 +11,23 @@
  *   BENCH id n size secs p50_us p99_us   the submitter finished its workload
  *   FATAL id message
  *   FAILED id message               cluster_new failed
+ *   STATS id max_stall_us async_ok async_failed sync lost apply_us begin_us end_us snap_us snap_cpu_us
+ *                                   on SIGTERM, before closing: the loop's
+ *                                   longest stall (lateness of a 10 ms uv
+ *                                   timer), snapshots serialized off / on
+ *                                   the loop, leadership losses seen; in
+ *                                   ledger mode the longest apply,
+ *                                   snapshot_begin and snapshot_end; the
+ *                                   longest stay of the cluster's snapshot
+ *                                   callbacks on the loop, in wall and in
+ *                                   the loop thread's CPU time
+ *
+ * With `ledger` set the FSM is the real ledger (cluster_ledger_ops over
+ * <dir>/state.db) and each workload entry is a POLICY_PUT of `size` bytes
+ * of incompressible blob under its own name, so state.db grows by about
+ * count x size; DONE then gives ledger_origin_last_seq and the first 8
+ * bytes of ledger_digest.  `snapshot_v1` drops the two-step snapshot ops
+ * (the loop-thread path, for comparison).
  *
  * Whichever node becomes leader runs the workload: entries (origin 1000,
  * seq 1..count) with a window in flight.  A later leader starts again
@@ -22,6 +39,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define NET_MAX 5
@@ -37,6 +55,9 @@ struct netnode_args {
 	size_t size;                /* bytes each (multiple of 8, >= 16) */
 	unsigned window;            /* in flight */
 	size_t entry_hint;          /* cluster_config.entry_size_hint (0 = default 1 MiB) */
+	uint64_t snapshot_budget;   /* cluster_config.snapshot_budget_bytes (0 = default) */
+	bool ledger;                /* the real ledger as FSM (see above) */
+	bool snapshot_v1;           /* ledger: one-step snapshots on the loop */
 	int verbosity;
 };
 

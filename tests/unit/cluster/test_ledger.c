@@ -1,8 +1,11 @@
 /*
  * The wrapper with the real ledger (cluster_ledger_ops over state.db files
  * in a temp directory): replication to equal digests, a retry after an
- * unknown outcome applied once (LEDGER_DUPLICATE), snapshot install, and a
- * restart that neither re-applies nor re-restores what state.db holds.
+ * unknown outcome applied once (LEDGER_DUPLICATE), snapshot install (the
+ * snapshot serialized by the async step: the fixture's io has async_work),
+ * a write step that fails and is retried at the next threshold, and a
+ * restart that neither re-applies nor re-restores what state.db holds
+ * (with a close while a snapshot job is out).
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -215,6 +218,15 @@ START_TEST(ledger_retry_after_leadership_lost)
 }
 END_TEST
 
+static unsigned lc_leader;
+
+static bool p_snapshot_past_60(struct harness *h, void *arg)
+{
+	(void)arg;
+	return raft_fixture_get(&h->f, lc_leader)->log.snapshot.last_index > 60 &&
+	       !cluster__snapshot_busy(h->c[lc_leader]);
+}
+
 START_TEST(ledger_snapshot_install)
 {
 	struct lcluster lc;
@@ -233,12 +245,83 @@ START_TEST(ledger_snapshot_install)
 	raft_fixture_kill(&lc.h.f, f);
 	submit_range(&lc, l, 7, 6, 150, &o);
 	ck_assert(h_wait_converged(&lc.h, 60000));
-	ck_assert_uint_gt(raft_fixture_get(&lc.h.f, l)->log.snapshot.last_index, 60);
+	/* The write step completes after the fixture's work duration. */
+	lc_leader = l;
+	ck_assert(h_step_until(&lc.h, p_snapshot_past_60, NULL, 10000));
+	ck_assert_uint_ge(lc.h.c[l]->snap_async_ok, 2);
+	ck_assert_uint_eq(lc.h.c[l]->snap_sync, 0);
 	ck_assert_uint_eq(applied_tests(lc.l[f]), 5);
 	raft_fixture_revive(&lc.h.f, f);
 	ck_assert(h_wait_converged(&lc.h, 60000));
 	ck_assert_uint_eq(o.ok, 155);
 	ck_assert_uint_eq(applied_tests(lc.l[f]), 155);
+	assert_same_digest(&lc);
+	l_teardown(&lc);
+}
+END_TEST
+
+/* The write step fails for the first snapshots: they are dropped (no
+ * leak, the job ended), apply never stops, and a later threshold takes
+ * one that installs on a follower that was down. */
+static unsigned write_failures;
+
+static int failing_write(void *job, void *(*alloc)(size_t), void **buf, size_t *len)
+{
+	if (write_failures > 0) {
+		write_failures--;
+		return TDM_EIO;
+	}
+	return cluster_ledger_ops.snapshot_write(job, alloc, buf, len);
+}
+
+START_TEST(ledger_snapshot_write_fails)
+{
+	struct cluster_fsm_ops ops = cluster_ledger_ops;
+	struct lcluster lc;
+	struct cluster_config cfg = { 0 };
+	struct outcome o = { 0 };
+	void *ctx[H_MAX];
+	struct tdm_err err = { "" };
+	unsigned l, f, n_more = 0;
+
+	ops.snapshot_write = failing_write;
+	write_failures = 4; /* two rounds on the two live nodes */
+	cfg.snapshot_budget_bytes = 64 * 1024; /* threshold 32, trailing 16 */
+	cfg.entry_size_hint = 1024;
+	snprintf(lc.dir, sizeof lc.dir, "/tmp/tdm-cluster-ledger-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(lc.dir));
+	for (unsigned i = 0; i < 3; i++) {
+		char path[128];
+		snprintf(path, sizeof path, "%s/state%u.db", lc.dir, i + 1);
+		ck_assert_msg(ledger_open(&lc.l[i], path, &err) == 0, "%s", err.msg);
+		ctx[i] = lc.l[i];
+	}
+	h_setup_ops(&lc.h, 3, &cfg, 0, &ops, ctx);
+	h_start(&lc.h);
+	l = h_wait_ready(&lc.h, 10000);
+	ck_assert_uint_lt(l, 3);
+	f = (l + 1) % 3;
+	submit_range(&lc, l, 7, 1, 5, &o);
+	ck_assert(h_wait_converged(&lc.h, 10000));
+	raft_fixture_kill(&lc.h.f, f);
+	submit_range(&lc, l, 7, 6, 100, &o);
+	ck_assert(h_wait_converged(&lc.h, 60000));
+	/* libraft tries again at the next apply past the threshold. */
+	lc_leader = l;
+	for (unsigned r = 0; r < 20 && (write_failures > 0 ||
+					!h_step_until(&lc.h, p_snapshot_past_60, NULL, 2000)); r++) {
+		submit_range(&lc, l, 7, 106 + 5 * r, 5, &o);
+		ck_assert(h_wait_converged(&lc.h, 60000));
+		n_more += 5;
+	}
+	ck_assert_uint_eq(write_failures, 0);
+	ck_assert(p_snapshot_past_60(&lc.h, NULL));
+	ck_assert_uint_ge(lc.h.c[l]->snap_async_failed + lc.h.c[(l + 2) % 3]->snap_async_failed, 1);
+	ck_assert_uint_ge(lc.h.c[l]->snap_async_ok, 1);
+	ck_assert_uint_eq(o.ok, 105 + n_more);
+	raft_fixture_revive(&lc.h.f, f);
+	ck_assert(h_wait_converged(&lc.h, 60000));
+	ck_assert_uint_eq(applied_tests(lc.l[f]), 105 + n_more);
 	assert_same_digest(&lc);
 	l_teardown(&lc);
 }
@@ -384,6 +467,105 @@ START_TEST(ledger_restart_skips)
 }
 END_TEST
 
+/* A single real node whose write step is slow (200 ms on the threadpool):
+ * apply goes on meanwhile, and a close while the job is out waits for
+ * snapshot_end before its callback. */
+static _Atomic int writing;
+static unsigned n_begin, n_end, n_apply_while_writing, n_end_at_close, n_begin_at_close;
+
+static int slow_begin(void *ctx, void **job)
+{
+	int rv = cluster_ledger_ops.snapshot_begin(ctx, job);
+	if (rv == 0)
+		n_begin++;
+	return rv;
+}
+
+static int slow_write(void *job, void *(*alloc)(size_t), void **buf, size_t *len)
+{
+	int rv;
+	writing = 1;
+	usleep(200000);
+	rv = cluster_ledger_ops.snapshot_write(job, alloc, buf, len);
+	writing = 0;
+	return rv;
+}
+
+static void slow_end(void *job)
+{
+	n_end++;
+	cluster_ledger_ops.snapshot_end(job);
+}
+
+static int slow_apply(void *ctx, uint64_t index, const void *buf, size_t len, void **result)
+{
+	if (writing)
+		n_apply_while_writing++;
+	return cluster_ledger_ops.apply(ctx, index, buf, len, result);
+}
+
+static void slow_closed(void *data)
+{
+	n_begin_at_close = n_begin;
+	n_end_at_close = n_end;
+	((struct single *)data)->closed = true;
+}
+
+START_TEST(ledger_close_during_snapshot)
+{
+	char dir[] = "/tmp/tdm-cluster-ledger-XXXXXX", path[128];
+	struct cluster_fsm_ops ops = cluster_ledger_ops;
+	struct cluster_config cfg = { 0 };
+	struct single s;
+	struct cluster_events ev = { &s, s_ready, NULL, NULL };
+	struct tdm_err err = { "" };
+	struct ledger *l;
+	unsigned long spins = 0;
+	unsigned k = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/state.db", dir);
+	ck_assert_int_eq(ledger_open(&l, path, &err), 0);
+	ops.apply = slow_apply;
+	ops.snapshot_begin = slow_begin;
+	ops.snapshot_write = slow_write;
+	ops.snapshot_end = slow_end;
+	cfg.id = 1;
+	cfg.address = free_addr();
+	cfg.data_dir = dir;
+	cfg.snapshot_budget_bytes = 32 * 1024; /* threshold 16 */
+	cfg.entry_size_hint = 1024;
+	memset(&s, 0, sizeof s);
+	uv_loop_init(&s.loop);
+	ck_assert_msg(cluster_new(&s.c, &s.loop, &cfg, &ops, l, &ev, &err) == 0, "%s", err.msg);
+	while (!s.ready && spins++ < 100000)
+		uv_run(&s.loop, UV_RUN_ONCE);
+	ck_assert(s.ready);
+	/* Submit one at a time until a write step is running and a few
+	 * entries were applied while it ran. */
+	while (k < 200 && !(writing && n_apply_while_writing >= 3)) {
+		size_t len;
+		uint8_t *buf = cmd(7, ++k, &len);
+		ck_assert_int_eq(cluster_submit(s.c, buf, len, on_outcome, &s.o, NULL), 0);
+		free(buf);
+		while (s.o.ok < k && spins++ < 10000000)
+			uv_run(&s.loop, UV_RUN_ONCE);
+	}
+	ck_assert_msg(writing && n_apply_while_writing >= 3,
+		      "no apply while a write step ran (%u entries)", k);
+	ck_assert(cluster__snapshot_busy(s.c));
+	cluster_close(s.c, slow_closed, &s);
+	uv_run(&s.loop, UV_RUN_DEFAULT);
+	ck_assert(s.closed);
+	ck_assert_uint_ge(n_begin_at_close, 1);
+	ck_assert_uint_eq(n_end_at_close, n_begin_at_close); /* every job ended first */
+	ck_assert_int_eq(uv_loop_close(&s.loop), 0);
+	ck_assert_uint_eq(applied_tests(l), k);
+	ledger_close(l);
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+END_TEST
+
 TCase *tcase_ledger(void)
 {
 	TCase *tc = tcase_create("ledger");
@@ -391,6 +573,8 @@ TCase *tcase_ledger(void)
 	tcase_add_test(tc, ledger_replicate);
 	tcase_add_test(tc, ledger_retry_after_leadership_lost);
 	tcase_add_test(tc, ledger_snapshot_install);
+	tcase_add_test(tc, ledger_snapshot_write_fails);
 	tcase_add_test(tc, ledger_restart_skips);
+	tcase_add_test(tc, ledger_close_during_snapshot);
 	return tc;
 }
