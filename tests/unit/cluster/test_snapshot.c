@@ -25,14 +25,24 @@ TCase *tcase_snapshot(void);
 #define ENTRY (256u * 1024u)
 #define COUNT 128u /* x 256 KiB: ~32 MB of state.db */
 
+/* Record the first failure and go to the cleanup. */
+#define CHECK(cond, ...)                                                 \
+	do {                                                             \
+		if (!(cond)) {                                           \
+			snprintf(fail, sizeof fail, __VA_ARGS__);        \
+			goto out;                                        \
+		}                                                        \
+	} while (0)
+
 START_TEST(snapshot_async_no_stall)
 {
-	struct netcluster nc;
+	struct netcluster nc = { 0 };
 	struct netnode_args a;
 	const char *v = getenv("TDM_TEST_VERBOSE");
 	const char *v1 = getenv("TDM_TEST_SNAPSHOT_V1");
 	char line[512], first_hash[64] = "";
 	unsigned long long max_stall_us = 0, max_snap_us = 0;
+	char fail[640] = "";
 	int from;
 
 	memset(&a, 0, sizeof a);
@@ -47,31 +57,33 @@ START_TEST(snapshot_async_no_stall)
 	a.snapshot_budget = 64ull * ENTRY; /* threshold 32 entries, trailing 16 */
 	a.verbosity = v != NULL ? atoi(v) : -1;
 
-	ck_assert_int_eq(netcluster_start(&nc, 3, &a), 0);
-	ck_assert_msg(netcluster_wait_line(&nc, "READY", -1, 15000, line, sizeof line, &from) == 0,
-		      "no leader within 15 s");
+	CHECK(netcluster_start(&nc, 3, &a) == 0, "cannot start the nodes");
+	CHECK(netcluster_wait_line(&nc, "READY", -1, 15000, line, sizeof line, &from) == 0,
+	      "no leader within 15 s");
 	for (unsigned k = 0; k < 3; k++) {
 		unsigned id, streams;
 		unsigned long long cnt;
 		char hash[64];
-		ck_assert_msg(netcluster_wait_line(&nc, "DONE", -1, 60000, line, sizeof line, &from) == 0,
-			      "only %u of 3 nodes applied %u entries", k, COUNT);
-		ck_assert_int_eq(sscanf(line, "DONE %u %llu %63s %u", &id, &cnt, hash, &streams), 4);
-		ck_assert_uint_eq(cnt, COUNT);
+		CHECK(netcluster_wait_line(&nc, "DONE", -1, 60000, line, sizeof line, &from) == 0,
+		      "only %u of 3 nodes applied %u entries", k, COUNT);
+		CHECK(sscanf(line, "DONE %u %llu %63s %u", &id, &cnt, hash, &streams) == 4, "bad line %s",
+		      line);
+		CHECK(cnt == COUNT, "node %u: %llu entries", id, cnt);
 		if (k == 0)
 			snprintf(first_hash, sizeof first_hash, "%s", hash);
 		else
-			ck_assert_str_eq(hash, first_hash);
+			CHECK(strcmp(hash, first_hash) == 0, "node %u: digest %s, first node %s", id, hash,
+			      first_hash);
 	}
-	ck_assert_int_eq(netcluster_stop(&nc), 0); /* closed cleanly, jobs ended */
+	CHECK(netcluster_stop(&nc) == 0, "a node did not close cleanly"); /* jobs ended first */
 	for (unsigned i = 0; i < 3; i++) {
 		unsigned id, lost;
 		unsigned long long stall, ok, failed, sync, apply_us, begin_us, end_us, snap_us, cpu_us;
-		ck_assert_msg(netcluster_wait_line(&nc, "STATS", (int)i, 5000, line, sizeof line, NULL) == 0,
-			      "node %u: no STATS", i + 1);
-		ck_assert_int_eq(sscanf(line, "STATS %u %llu %llu %llu %llu %u %llu %llu %llu %llu %llu",
-					&id, &stall, &ok, &failed, &sync, &lost, &apply_us, &begin_us,
-					&end_us, &snap_us, &cpu_us), 11);
+		CHECK(netcluster_wait_line(&nc, "STATS", (int)i, 5000, line, sizeof line, NULL) == 0,
+		      "node %u: no STATS", i + 1);
+		CHECK(sscanf(line, "STATS %u %llu %llu %llu %llu %u %llu %llu %llu %llu %llu", &id, &stall,
+			     &ok, &failed, &sync, &lost, &apply_us, &begin_us, &end_us, &snap_us,
+			     &cpu_us) == 11, "bad line %s", line);
 		fprintf(stderr, "snapshot_async_no_stall (%s): node %u: longest loop stall %llu ms, "
 			"longest snapshot callback on the loop %llu ms (CPU %llu ms; ledger begin %llu, "
 			"end %llu), longest apply %llu ms; snapshots off the loop %llu (dropped %llu), "
@@ -83,25 +95,28 @@ START_TEST(snapshot_async_no_stall)
 			max_stall_us = stall;
 		if (cpu_us > max_snap_us)
 			max_snap_us = cpu_us;
-		ck_assert_uint_eq(lost, 0);
+		CHECK(lost == 0, "node %u lost leadership %u times", id, lost);
 		if (!a.snapshot_v1) {
-			ck_assert_uint_ge(ok, 1); /* the first at ~32 of 128 entries: under load */
-			ck_assert_uint_eq(sync, 0);
+			/* the first at ~32 of 128 entries: under load */
+			CHECK(ok >= 1, "node %u took no snapshot off the loop", id);
+			CHECK(sync == 0, "node %u took %llu snapshots on the loop", id, sync);
 		}
 	}
 	/* The snapshot's own share of the loop: begin (a read transaction on
 	 * a second connection) and finalize (free, end), in the loop thread's
 	 * CPU time so that a busy machine's preemption does not count.
 	 * Serializing ~32 MB on the loop (v1) costs far more. */
-	ck_assert_msg(max_snap_us < 20000,
-		      "a snapshot callback cost the loop thread %llu ms of CPU", max_snap_us / 1000);
+	CHECK(max_snap_us < 20000, "a snapshot callback cost the loop thread %llu ms of CPU",
+	      max_snap_us / 1000);
 	/* The whole loop, apply of 256 KiB entries on a shared disk included:
 	 * well below the election timeout. */
-	ck_assert_msg(max_stall_us < ELECTION_MS * 1000 / 2,
-		      "the loop stalled %llu ms (election timeout %u ms)", max_stall_us / 1000,
-		      ELECTION_MS);
-	netcluster_destroy(&nc);
+	CHECK(max_stall_us < ELECTION_MS * 1000 / 2, "the loop stalled %llu ms (election timeout %u ms)",
+	      max_stall_us / 1000, ELECTION_MS);
+out:
+	netcluster_destroy(&nc); /* also after a failed check: no node or temp dir is left */
+	ck_assert_msg(fail[0] == '\0', "%s", fail);
 }
+
 END_TEST
 
 TCase *tcase_snapshot(void)
