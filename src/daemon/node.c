@@ -107,6 +107,50 @@ static int fsm_snapshot(void *ctx, void *(*alloc)(size_t), void **buf, size_t *l
 	return 0;
 }
 
+/* The two-step snapshot (cluster.h): begin and end on the loop thread,
+ * write on libraft's threadpool, where it must not touch the daemon. */
+struct snap_job {
+	struct daemon *d;
+	struct ledger_snapshot_job *job;
+	uint64_t index;
+};
+
+static int fsm_snapshot_begin(void *ctx, void **out)
+{
+	struct daemon *d = ctx;
+	struct tdm_err err = { "" };
+	struct snap_job *j = tdm_calloc(1, sizeof *j);
+	int rc = ledger_snapshot_begin(d->ledger, &j->job, &err);
+	if (rc != 0) {
+		tdm_log_err("node %llu: snapshot failed: %s", (unsigned long long)d->cfg->node_id,
+			    err.msg);
+		free(j);
+		return rc;
+	}
+	j->d = d;
+	j->index = ledger_applied_index(d->ledger);
+	*out = j;
+	return 0;
+}
+
+static int fsm_snapshot_write(void *job, void *(*alloc)(size_t), void **buf, size_t *len)
+{
+	struct snap_job *j = job;
+	struct tdm_err err = { "" };
+	int rc = ledger_snapshot_write(j->job, alloc, buf, len, &err);
+	if (rc != 0)
+		tdm_log_err("snapshot at index %llu failed: %s", (unsigned long long)j->index, err.msg);
+	return rc;
+}
+
+static void fsm_snapshot_end(void *job)
+{
+	struct snap_job *j = job;
+	j->d->snapshot_ms = uv_now(&j->d->loop);
+	ledger_snapshot_end(j->job);
+	free(j);
+}
+
 static int fsm_restore(void *ctx, uint64_t index, const void *buf, size_t len)
 {
 	struct daemon *d = ctx;
@@ -159,6 +203,9 @@ int daemon__node_start(struct daemon *d, struct tdm_err *err)
 		.apply = fsm_apply,
 		.result_free = fsm_result_free,
 		.snapshot = fsm_snapshot,
+		.snapshot_begin = fsm_snapshot_begin,
+		.snapshot_write = fsm_snapshot_write,
+		.snapshot_end = fsm_snapshot_end,
 		.restore = fsm_restore,
 		.applied_index = fsm_applied_index,
 	};

@@ -14,6 +14,9 @@ cl_stop $down
 cl_ctl $leader bench write --count 1000 --size 8192 --inflight 16 >/dev/null 2>&1 ||
 	cl_fail "writes with a node down failed"
 grep -q "snapshot at index" "$CL_DIR/n$leader/log" || cl_fail "leader took no snapshot"
+# state.db is serialized on libraft's threadpool, never on the loop (fsm v3).
+grep -q "serialized off the loop" "$CL_DIR/n$leader/log" ||
+	cl_fail "the leader's snapshots were not taken off the loop"
 cl_start $down
 cl_wait_health $down 30 || cl_fail "node $down not healthy after restart"
 cl_verify $leader || cl_fail "verify disagrees after the snapshot install"
