@@ -17,25 +17,33 @@
 #     (derived with tandem-hsmutil dnskey + ldns-key2ds): one of them must
 #     lead to a signed DNSKEY RRset and the whole zone must verify; without
 #     a DS at the parent (insecure) the zone is verified on its own;
-#   - dnssec-verify -o ZONE with its wall clock set to T (fake_now.so; it
-#     has no time option, and libfaketime hangs in BIND's jemalloc);
-#   - kzonecheck -o ZONE -d on -t T;
+#   - dnssec-verify -o ZONE (-z while a CSK signs) with its wall clock set
+#     to T (fake_now.so; it has no time option, and libfaketime hangs in
+#     BIND's jemalloc);
+#   - kzonecheck -o ZONE -d on -t T (Knot 3.2 refuses any zone with two
+#     CSKs published: during a CSK rollover its one finding "no valid
+#     signature for a record" is reported as knot=skipped(csk) and counted);
 #   - the DNSKEY RRset holds exactly the keys the signconf publishes, and the
 #     DNSKEY RRset and the SOA are signed by exactly the keys it says.
 # Any failure names scenario, step, time and the validator's words.
 #
 # Scenarios: ZSK 30 days / KSK 180 days over two years (NSEC3); CSK over two
 # years (NSEC); algorithm rollover 8 -> 13; emergency ZSK (and KSK)
-# rollovers.  The long scenarios are sampled: every step of the first and
-# last 60 days and every 5th step in between (TDM_ROLLOVER_SAMPLE=all checks
-# every step).  The seed (TDM_SEED, random when unset) picks the start time,
+# rollovers.  The two-year scenarios are sampled: every step of the first
+# and last 60 days, and in between every step where the parent's DS set or
+# the keys signing the DNSKEY RRset change plus a random 1 in 4 of the
+# others (TDM_ROLLOVER_SAMPLE=all checks every step, =N 1 in N).  The seed (TDM_SEED, random when unset) picks the start time,
 # the parent's delays, the NSEC3 salt, the moments of the policy change and
 # the emergency rollovers, and which steps are sampled; rerun with the
-# printed TDM_SEED to replay.  TDM_SCENARIOS narrows the run.
+# printed TDM_SEED to replay.  TDM_SCENARIOS narrows the run ("zsk30-ksk180
+# csk algorithm-8-13 emergency mutant").
 #
-# At the end, canaries show the checks can fail: the last signed zone
-# judged 30 days after it was signed (every validator must refuse it) and
-# with the DS of a key the zone does not have (ldns-verify-zone must refuse).
+# The checks must be able to fail: the scenario "mutant" runs a broken
+# enforcer (rollover_driver --mutate withdraws a retiring KSK's DNSKEY while
+# its DS is still at the parent) and passes only if that is caught; then
+# canaries judge the last signed zone 30 days after its midpoint (every
+# validator must refuse it) and with the DS of a key the zone does not have
+# (ldns-verify-zone must refuse it).
 set -u
 : "${TDM_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$TDM_SRCDIR/tests/lib/softhsm.sh"
@@ -131,12 +139,12 @@ key_info() {
 	fi
 }
 
-declare -A ROLE ALG FLAGS ID
+declare -A ALG FLAGS ID
 load_keys() {
 	local loc id role alg bits
-	ROLE=() ALG=() FLAGS=() ID=()
+	ALG=() FLAGS=() ID=()
 	while read -r loc id role alg bits; do
-		ROLE[$loc]=$role ALG[$loc]=$alg ID[$loc]=$id
+		ALG[$loc]=$alg ID[$loc]=$id
 		[ "$role" = ZSK ] && FLAGS[$loc]=256 || FLAGS[$loc]=257
 		key_info "$loc" "${FLAGS[$loc]}" "$alg" || exit 99
 	done <"$1"
@@ -162,7 +170,7 @@ tags() {
 # validators' output is in the file $JUDGE_LOG (judge runs in a subshell).
 JUDGE_LOG=$tmp/judge.log
 judge() {
-	local file=$1 t=$2 ds=$3 pub=$4 ks=$5 zs=$6 stamp out rc fails=0 words= a l
+	local file=$1 t=$2 ds=$3 pub=$4 ks=$5 zs=$6 stamp out rc fails=0 words='' a l
 	stamp=$(date -u -d "@$t" +%Y%m%d%H%M%S)
 	: >"$JUDGE_LOG"
 	if [ "$ds" = - ]; then
@@ -182,7 +190,7 @@ judge() {
 	fi
 	# dnssec-verify expects data signed by keys without the SEP flag unless
 	# given -z; a CSK (flags 257) signs the data.
-	local z= npub=0 nzsk=0
+	local z='' npub=0 nzsk=0
 	for l in ${pub//,/ }; do
 		[ "$l" = - ] && continue
 		npub=$((npub + 1)); [ "${FLAGS[$l]}" = 256 ] && nzsk=$((nzsk + 1))
@@ -265,8 +273,8 @@ fail_lines=()
 scenario() {
 	local name=$1 days=$2 denial=$3 kasp=$4
 	shift 4
-	local dir=$tmp/$name salt= end n=0 checked=0 skipped=0 failed=0 sample
-	local i t mid sc ds pub ks zs what when at words words_t= log made reused
+	local dir=$tmp/$name salt='' end n=0 checked=0 skipped=0 failed=0 sample
+	local i t mid sc ds pub ks zs what when at words words_t='' log made reused mode
 	mkdir -p "$dir"
 	[ "$denial" = nsec3 ] && salt=$(printf '%04x%04x' $RANDOM $RANDOM)
 	local args=(--kasp "$kasp" --zone "$zone" --out "$dir" --start "$T0" --days "$days"
@@ -285,7 +293,7 @@ scenario() {
 	[ "$days" -le 200 ] && sample=all
 	echo "== $name: $(sed 's/^rollover_driver: //' "$dir/driver.log")"
 	[ "$sample" = all ] || echo "   sampled: every step of days 0-60 and $((days - 60))-$days; in between, every step where the DS set or the DNSKEY signers change and a random 1 in $sample of the others"
-	local prev_ds= prev_ks= same
+	local prev_ds='' prev_ks='' same
 	while read -r i t mid sc ds pub ks zs what; do
 		n=$((n + 1))
 		[ "$ds" = "$prev_ds" ] && [ "$ks" = "$prev_ks" ] && same=yes || same=no
@@ -299,7 +307,9 @@ scenario() {
 		for when in T M; do
 			[ $when = T ] && at=$t || at=$mid
 			log=$dir/sign.log
-			if ! sign "$sc" "$at" "$dir/signed.zone" "$log" $([ "$checked$when" = 1T ] && echo full); then
+			mode=quick
+			[ "$checked$when" = 1T ] && mode=full
+			if ! sign "$sc" "$at" "$dir/signed.zone" "$log" "$mode"; then
 				words="tandem-signzone failed"
 				cp "$log" "$JUDGE_LOG"
 			elif words=$(judge "$dir/signed.zone" "$at" "$ds" "$pub" "$ks" "$zs"); then
@@ -316,28 +326,38 @@ scenario() {
 				continue
 			fi
 			failed=$((failed + 1))
-			fail_lines+=("$name step $i at $when=$at (day $(day "$at")): $words")
-			echo "FAIL $name step $i at $([ $when = T ] && echo "the step" || echo "the midpoint") $at = $(date -u -d "@$at" '+%F %T') UTC (day $(day "$at")): $words"
+			[ "$mutant" = yes ] || fail_lines+=("$name step $i at $when=$at (day $(day "$at")): $words")
+			echo "$([ "$mutant" = yes ] && echo "CAUGHT" || echo "FAIL") $name step $i at $([ $when = T ] && echo "the step" || echo "the midpoint") $at = $(date -u -d "@$at" '+%F %T') UTC (day $(day "$at")): $words"
 			echo "     step: DS at parent $(ids "$ds"); signconf publishes $(ids "$pub"), DNSKEY signers $(ids "$ks"), data signers $(ids "$zs")"
 			echo "     enforcer: $what"
 			grep -v '^$' "$JUDGE_LOG" | head -n 40 | sed 's/^/     | /'
 		done
 	done <"$dir/steps"
 	# The last output holds exactly the input's data.
-	if ! tdm_compare "$zone" "$denial" "$unsigned" "$dir/signed.zone" >"$dir/compare.log" 2>&1; then
+	if [ "$mutant" != yes ] && ! tdm_compare "$zone" "$denial" "$unsigned" "$dir/signed.zone" >"$dir/compare.log" 2>&1; then
 		failed=$((failed + 1))
 		fail_lines+=("$name: zone_compare: $(tail -n1 "$dir/compare.log")")
 		echo "FAIL $name: zone_compare on the last output: $(tail -n1 "$dir/compare.log")"
 	fi
 	echo "   $name: $n steps, $checked validated at the step and at the midpoint, $skipped skipped by sampling, $failed failed"
+	if [ "$mutant" = yes ]; then
+		if [ $failed = 0 ]; then
+			echo "FAIL $name: the mutated signconfs went through every check"
+			total_fail=$((total_fail + 1))
+		else
+			echo "ok   $name: the mutated signconfs were caught $failed times"
+		fi
+		return
+	fi
 	total_steps=$((total_steps + n)); total_checked=$((total_checked + checked))
 	total_fail=$((total_fail + failed))
 	last_dir=$dir
 }
 
-scenarios=${TDM_SCENARIOS:-zsk30-ksk180 csk algorithm-8-13 emergency}
+scenarios=${TDM_SCENARIOS:-zsk30-ksk180 csk algorithm-8-13 emergency mutant}
 last_dir=
 for s in $scenarios; do
+	mutant=no
 	case $s in
 	zsk30-ksk180)
 		write_kasp "$tmp/$s.xml" nsec3 "$(key_xml KSK 13 0 P180D; key_xml ZSK 13 0 P30D)"
@@ -361,6 +381,13 @@ for s in $scenarios; do
 		scenario "$s" 120 nsec "$tmp/$s.xml" \
 			--roll-at "$r1" ZSK --roll-at $(( r1 + DAY + RANDOM * 2 )) ZSK \
 			--roll-at $(( 50 * DAY + RANDOM * 13 )) KSK ;;
+	mutant)
+		# A broken enforcer must not pass: rollover_driver --mutate
+		# withdraws a retiring KSK's DNSKEY at once (its DS is still at
+		# the parent) in a `key rollover -t KSK` on day 2 to 3.
+		mutant=yes
+		write_kasp "$tmp/$s.xml" nsec "$(key_xml KSK 13 0 P180D; key_xml ZSK 13 0 P30D)"
+		scenario "$s" 6 nsec "$tmp/$s.xml" --mutate --roll-at $(( 2 * DAY + RANDOM * 2 )) KSK ;;
 	*) echo "ERROR: unknown scenario $s"; exit 99 ;;
 	esac
 done
@@ -368,12 +395,16 @@ done
 # Canaries: the same checks refuse what they must refuse.
 canary_fail=0
 if [ -n "$last_dir" ] && [ -f "$last_dir/signed.zone" ]; then
+	load_keys "$last_dir/keys"
 	read -r i t mid sc ds pub ks zs what < <(tail -n1 "$last_dir/steps")
 	late=$(( mid + 30 * DAY ))
 	words=$(judge "$last_dir/signed.zone" "$late" "$ds" "$pub" "$ks" "$zs")
+	knot_canary="knot"
 	for v in ldns bind knot; do
 		case $words in
-		*"$v=ok"*|*"$v["*"]=ok"*) echo "FAIL canary: $v accepts signatures expired 16+ days ago ($words)"; canary_fail=$((canary_fail + 1)) ;;
+		*"$v=FAIL"*|*"${v}["*"]=FAIL"*) ;;
+		*"knot=skipped(csk)"*) knot_canary="(knot skipped: two CSKs published)" ;;
+		*) echo "FAIL canary: $v does not refuse signatures that expired two weeks ago ($words)"; canary_fail=$((canary_fail + 1)) ;;
 		esac
 	done
 	# A DS for a key the zone does not have (a new key, outside the pool).
@@ -384,7 +415,7 @@ if [ -n "$last_dir" ] && [ -f "$last_dir/signed.zone" ]; then
 	*"ldns[13]=FAIL"*) ;;
 	*) echo "FAIL canary: ldns-verify-zone accepts a trust anchor of a key the zone does not have ($words)"; canary_fail=$((canary_fail + 1)) ;;
 	esac
-	[ $canary_fail = 0 ] && echo "ok   canaries: expired signatures refused by ldns, bind and knot; a foreign DS refused by ldns"
+	[ $canary_fail = 0 ] && echo "ok   canaries: expired signatures refused by ldns, bind and $knot_canary; a foreign DS refused by ldns"
 else
 	echo "FAIL canary: no signed zone to test"
 	canary_fail=1

@@ -7,7 +7,7 @@
  *   rollover_driver --kasp FILE --zone NAME --out DIR --start T0 --days N
  *                   [--seed S] [--keys POOL | --count-keys]
  *                   [--policy-at SECONDS FILE] [--roll-at SECONDS ROLE]...
- *                   [--salt HEX]
+ *                   [--salt HEX] [--mutate]
  *
  * The world: at every step (a plan's `next`, a parent event, a policy
  * change or a rollover request, whichever comes first) the driver runs
@@ -39,6 +39,11 @@
  *
  * The driver also asks enforcer_zone_is_safe() at T and at MID and fails
  * when the enforcer itself thinks the zone unsafe.
+ *
+ * --mutate writes wrong signconfs on purpose, to show that the checks
+ * downstream catch a broken enforcer: a KSK or CSK whose goal is retire
+ * loses its DNSKEY and its signature over the DNSKEY RRset at once, while
+ * its DS may still be all the parent has.
  *
  * Exit: 0; 1 on an enforcer error or an unsafe zone; 2 on bad usage or
  * input; 3 when the pool has no key of a kind that is needed.
@@ -111,6 +116,7 @@ struct world {
 	struct roll rolls[MAX_ROLLS];
 	int n_rolls;
 	bool count_only;
+	bool mutate;
 
 	struct dkey keys[MAX_KEYS];
 	int n_keys;
@@ -504,6 +510,7 @@ static void put_list(FILE *f, const struct tdm_signconf *sc, int which)
 
 static void write_step(struct world *w, FILE *steps, int64_t mid)
 {
+	static struct enforcer_key mk[MAX_KEYS];
 	struct enforcer_signconf_params prm = { .zone = w->zone, .policy = w->pol.conf,
 						.keys = w->zk, .n_keys = w->n_zk,
 						.nsec3_salt = w->salt };
@@ -512,6 +519,15 @@ static void write_step(struct world *w, FILE *steps, int64_t mid)
 	char path[4096];
 	bool any = false;
 
+	if (w->mutate) {
+		memcpy(mk, w->zk, w->n_zk * sizeof *mk);
+		for (size_t i = 0; i < w->n_zk; i++)
+			if (mk[i].goal == ENFORCER_GOAL_RETIRE && mk[i].role != TDM_ROLE_ZSK) {
+				mk[i].rec[ENFORCER_DNSKEY].state = ENFORCER_HIDDEN;
+				mk[i].rec[ENFORCER_RRSIG_DNSKEY].state = ENFORCER_HIDDEN;
+			}
+		prm.keys = mk;
+	}
 	snprintf(path, sizeof path, "%s/sc-%04d.xml", w->out_dir, w->steps);
 	if (enforcer_signconf_write(&prm, path, &err) != 0)
 		die(1, "%s", err.msg);
@@ -546,7 +562,7 @@ static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
 	fputs("usage: rollover_driver --kasp FILE --zone NAME --out DIR --start T0 --days N\n"
-	      "                       [--seed S] [--keys POOL | --count-keys] [--salt HEX]\n"
+	      "                       [--seed S] [--keys POOL | --count-keys] [--salt HEX] [--mutate]\n"
 	      "                       [--policy-at SECONDS FILE] [--roll-at SECONDS ROLE]...\n",
 	      stderr);
 	exit(2);
@@ -582,6 +598,8 @@ int main(int argc, char **argv)
 			pool_path = ARG();
 		else if (strcmp(a, "--count-keys") == 0)
 			w.count_only = true;
+		else if (strcmp(a, "--mutate") == 0)
+			w.mutate = true;
 		else if (strcmp(a, "--salt") == 0)
 			w.salt = ARG();
 		else if (strcmp(a, "--policy-at") == 0) {
