@@ -195,6 +195,22 @@ static void on_leader_lost(struct cluster *c, void *data)
 	daemon__status_publish(d);
 }
 
+/*
+ * libraft 0.15 does not retry a failed apply: the node turns UNAVAILABLE for
+ * good (the wrapper has already retried).  Stop with a failure exit so the
+ * service manager restarts the process, which applies the entry again from
+ * the log: state.db holds everything before it.
+ */
+static void on_fatal(struct cluster *c, void *data, const char *msg)
+{
+	struct daemon *d = data;
+	(void)c;
+	tdm_log_err("node %llu: ALARM: %s; stopping (exit 1) so that a restart applies it again",
+		    (unsigned long long)d->cfg->node_id, msg);
+	d->exit_code = 1;
+	daemon__stop(d);
+}
+
 /*- start ----------------------------------------------------------------------*/
 
 int daemon__node_start(struct daemon *d, struct tdm_err *err)
@@ -211,6 +227,7 @@ int daemon__node_start(struct daemon *d, struct tdm_err *err)
 	};
 	struct cluster_events events = {
 		.data = d, .leader_ready = on_leader_ready, .leader_lost = on_leader_lost,
+		.fatal = on_fatal,
 	};
 	struct cluster_peer peers[CLUSTER_MAX_NODES];
 	struct cluster_config cc;
