@@ -103,38 +103,20 @@ static void read_signatures(struct tdm__xml_ctx *ctx, xmlNodePtr s, struct tdm_p
 
 static void read_denial(struct tdm__xml_ctx *ctx, xmlNodePtr d, struct tdm_policy *p)
 {
-	static const char *const allowed[] = { "NSEC", "NSEC3", NULL };
-	static const char *const n3_allowed[] = { "TTL", "OptOut", "Resalt", "Hash", NULL };
-	static const char *const h_allowed[] = { "Algorithm", "Iterations", "Salt", NULL };
 	static const char *const salt_attrs[] = { "length", NULL };
-	xmlNodePtr nsec, nsec3, hash, salt;
+	struct tdm__denial dn;
+	xmlNodePtr salt;
 	char *len;
 	p->denial_line = tdm__xml_line(d);
-	tdm__xml_allow(ctx, d, allowed);
-	nsec = tdm__xml_opt(ctx, d, "NSEC");
-	nsec3 = tdm__xml_opt(ctx, d, "NSEC3");
-	if (ctx->rc != 0)
+	salt = tdm__xml_denial(ctx, d, true, &dn);
+	if (!dn.nsec3)
 		return;
-	if ((nsec == NULL) == (nsec3 == NULL)) {
-		tdm__xml_fail(ctx, TDM_ESCHEMA, d, nsec ? "NSEC and NSEC3 both given"
-						       : "element NSEC or NSEC3 missing");
-		return;
-	}
-	if (nsec != NULL) {
-		tdm__xml_flag(ctx, d, "NSEC");
-		return;
-	}
 	p->nsec3 = true;
-	tdm__xml_allow(ctx, nsec3, n3_allowed);
-	p->nsec3_ttl = tdm__xml_duration(ctx, nsec3, "TTL", false, -1);
-	p->nsec3_optout = tdm__xml_flag(ctx, nsec3, "OptOut");
-	p->nsec3_resalt = tdm__xml_duration(ctx, nsec3, "Resalt", true, 0);
-	hash = tdm__xml_req(ctx, nsec3, "Hash");
-	tdm__xml_allow(ctx, hash, h_allowed);
-	p->nsec3_algorithm = (uint8_t)tdm__xml_uint(ctx, hash, "Algorithm", true, 1, 255, 1);
-	p->nsec3_iterations = (uint16_t)tdm__xml_uint(ctx, hash, "Iterations", true,
-						      0, 65535, 0);
-	salt = tdm__xml_req(ctx, hash, "Salt");
+	p->nsec3_ttl = dn.ttl;
+	p->nsec3_optout = dn.optout;
+	p->nsec3_resalt = dn.resalt;
+	p->nsec3_algorithm = dn.algorithm;
+	p->nsec3_iterations = dn.iterations;
 	if (salt == NULL)
 		return;
 	tdm__xml_allow_attrs(ctx, salt, salt_attrs);

@@ -65,36 +65,20 @@ static void read_signatures(struct tdm__xml_ctx *ctx, xmlNodePtr s,
 static void read_denial(struct tdm__xml_ctx *ctx, xmlNodePtr d,
 			struct tdm_signconf *sc)
 {
-	static const char *const allowed[] = { "NSEC", "NSEC3", NULL };
-	static const char *const n3_allowed[] = { "TTL", "OptOut", "Resalt", "Hash", NULL };
-	static const char *const h_allowed[] = { "Algorithm", "Iterations", "Salt", NULL };
-	xmlNodePtr nsec, nsec3, hash, salt;
+	struct tdm__denial dn;
+	xmlNodePtr salt;
 	char *hex;
-	tdm__xml_allow(ctx, d, allowed);
-	nsec = tdm__xml_opt(ctx, d, "NSEC");
-	nsec3 = tdm__xml_opt(ctx, d, "NSEC3");
-	if (ctx->rc != 0)
+	/* Resalt is the enforcer's business: read (and checked) only. */
+	salt = tdm__xml_denial(ctx, d, false, &dn);
+	if (!dn.nsec3)
 		return;
-	if ((nsec == NULL) == (nsec3 == NULL)) {
-		tdm__xml_fail(ctx, TDM_ESCHEMA, d, nsec ? "NSEC and NSEC3 both given"
-						       : "element NSEC or NSEC3 missing");
-		return;
-	}
-	if (nsec != NULL) {
-		tdm__xml_flag(ctx, d, "NSEC");
-		return;
-	}
 	sc->nsec3 = true;
-	tdm__xml_allow(ctx, nsec3, n3_allowed);
-	sc->nsec3_ttl = tdm__xml_duration(ctx, nsec3, "TTL", false, -1);
-	sc->nsec3_optout = tdm__xml_flag(ctx, nsec3, "OptOut");
-	(void)tdm__xml_duration(ctx, nsec3, "Resalt", false, 0); /* enforcer's business */
-	hash = tdm__xml_req(ctx, nsec3, "Hash");
-	tdm__xml_allow(ctx, hash, h_allowed);
-	sc->nsec3_algorithm = (uint8_t)tdm__xml_uint(ctx, hash, "Algorithm", true, 1, 255, 1);
-	sc->nsec3_iterations = (uint16_t)tdm__xml_uint(ctx, hash, "Iterations", true,
-						       0, 65535, 0);
-	salt = tdm__xml_req(ctx, hash, "Salt");
+	sc->nsec3_ttl = dn.ttl;
+	sc->nsec3_optout = dn.optout;
+	sc->nsec3_algorithm = dn.algorithm;
+	sc->nsec3_iterations = dn.iterations;
+	if (salt == NULL)
+		return;
 	hex = tdm__xml_text(ctx, salt, true);
 	if (hex == NULL)
 		return;

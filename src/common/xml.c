@@ -820,3 +820,40 @@ void tdm__strv_free(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+/*- <Denial> of kasp.xml and signconf ---------------------------------------*/
+
+xmlNodePtr tdm__xml_denial(struct tdm__xml_ctx *ctx, xmlNodePtr d, bool resalt_required,
+			   struct tdm__denial *out)
+{
+	static const char *const allowed[] = { "NSEC", "NSEC3", NULL };
+	static const char *const n3_allowed[] = { "TTL", "OptOut", "Resalt", "Hash", NULL };
+	static const char *const h_allowed[] = { "Algorithm", "Iterations", "Salt", NULL };
+	xmlNodePtr nsec, nsec3, hash;
+	memset(out, 0, sizeof *out);
+	out->ttl = -1;
+	tdm__xml_allow(ctx, d, allowed);
+	nsec = tdm__xml_opt(ctx, d, "NSEC");
+	nsec3 = tdm__xml_opt(ctx, d, "NSEC3");
+	if (ctx->rc != 0)
+		return NULL;
+	if ((nsec == NULL) == (nsec3 == NULL)) {
+		tdm__xml_fail(ctx, TDM_ESCHEMA, d, nsec ? "NSEC and NSEC3 both given"
+						       : "element NSEC or NSEC3 missing");
+		return NULL;
+	}
+	if (nsec != NULL) {
+		tdm__xml_flag(ctx, d, "NSEC");
+		return NULL;
+	}
+	out->nsec3 = true;
+	tdm__xml_allow(ctx, nsec3, n3_allowed);
+	out->ttl = tdm__xml_duration(ctx, nsec3, "TTL", false, -1);
+	out->optout = tdm__xml_flag(ctx, nsec3, "OptOut");
+	out->resalt = tdm__xml_duration(ctx, nsec3, "Resalt", resalt_required, 0);
+	hash = tdm__xml_req(ctx, nsec3, "Hash");
+	tdm__xml_allow(ctx, hash, h_allowed);
+	out->algorithm = (uint8_t)tdm__xml_uint(ctx, hash, "Algorithm", true, 1, 255, 1);
+	out->iterations = (uint16_t)tdm__xml_uint(ctx, hash, "Iterations", true, 0, 65535, 0);
+	return tdm__xml_req(ctx, hash, "Salt");
+}

@@ -151,6 +151,26 @@ char *tdm__xml_attr(struct tdm__xml_ctx *ctx, xmlNodePtr node,
 void tdm__xml_allow_attrs(struct tdm__xml_ctx *ctx, xmlNodePtr node,
 			  const char *const *names);
 
+/** What kasp.xml and the signconf share of <Denial>. */
+struct tdm__denial {
+	bool nsec3;
+	bool optout;          /* <OptOut/> */
+	int64_t ttl;          /* <TTL>, -1 when absent */
+	int64_t resalt;       /* <Resalt>, 0 when absent */
+	uint8_t algorithm;    /* <Hash><Algorithm> */
+	uint16_t iterations;  /* <Hash><Iterations> */
+};
+
+/**
+ * Read <Denial>: exactly one of NSEC and NSEC3, and for NSEC3 its TTL,
+ * OptOut, Resalt (required when `resalt_required`) and Hash.  The <Salt>
+ * means different things in the two files (a length in kasp.xml, the salt
+ * itself in a signconf), so it is returned for the caller: NULL for NSEC
+ * or after an error (ctx->rc says which).
+ */
+xmlNodePtr tdm__xml_denial(struct tdm__xml_ctx *ctx, xmlNodePtr d, bool resalt_required,
+			   struct tdm__denial *out);
+
 /** Free a NULL-terminated or counted array of strings. */
 void tdm__strv_free(char **v, size_t n);
 
