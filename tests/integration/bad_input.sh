@@ -18,16 +18,9 @@ set -u
 tdm_require_bins tandem-signzone tandem-hsmutil
 signzone=$(tdm_bin tandem-signzone)
 
-tmp=$(tdm_tmpdir)
-trap 'rm -rf "$tmp"' EXIT
-tdm_softhsm_token "$tmp" badinput 1234 5678 || { echo "ERROR: no token"; exit 99; }
-tdm_write_conf "$tmp/conf.xml" "$tmp" badinput 1234
-alg=13
-ksk=$(tdm_keygen "$tmp/conf.xml" $alg) && zsk=$(tdm_keygen "$tmp/conf.xml" $alg) ||
-	{ echo "ERROR: key generation"; exit 99; }
+tdm_signing_setup badinput 13
 
 zone=example.com
-cp -r "$TDM_SRCDIR/examples/zones" "$tmp/zones"
 render() { "$TDM_SRCDIR/examples/signconf/render-signconf.sh" "$@"; }
 render $zone nsec $alg "$ksk" "$zsk" keep >"$tmp/good.xml"
 pass=0 fail=0 gaps=0

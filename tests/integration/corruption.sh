@@ -21,18 +21,10 @@ set -u
 tdm_require_bins tandem-signzone tandem-hsmutil
 signzone=$(tdm_bin tandem-signzone)
 
-tmp=$(tdm_tmpdir)
-trap 'rm -rf "$tmp"' EXIT
-tdm_softhsm_token "$tmp" corruption 1234 5678 || { echo "ERROR: no token"; exit 99; }
-tdm_write_conf "$tmp/conf.xml" "$tmp" corruption 1234
-alg=13
-ksk=$(tdm_keygen "$tmp/conf.xml" $alg) && zsk=$(tdm_keygen "$tmp/conf.xml" $alg) ||
-	{ echo "ERROR: key generation"; exit 99; }
+tdm_signing_setup corruption 13
 
 zone=example.com
-# A copy of the zones, so modified inputs (and $INCLUDE) live in $tmp.
 zdir=$tmp/zones
-cp -r "$TDM_SRCDIR/examples/zones" "$zdir"
 pass=0 fail=0
 
 # sign DENIAL INPUT OUTPUT [SERIAL]: sign from examples/zones (for $INCLUDE).

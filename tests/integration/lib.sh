@@ -180,6 +180,23 @@ else:
     sys.exit("tdm_keygen: no CKA_ID in %r" % (o,))'
 }
 
+# tdm_signing_setup LABEL ALG: the fixture of the single-zone tests.  Sets
+# $tmp (a temp dir removed on exit) holding a private SoftHSM2 token LABEL
+# and its conf.xml, $ksk and $zsk (CKA_IDs of two keys of algorithm ALG,
+# also in $alg) and $tmp/zones, a copy of examples/zones (so modified
+# inputs and $INCLUDE live in $tmp).  Exits 99 when the token or the keys
+# cannot be made.
+tdm_signing_setup() {
+	tmp=$(tdm_tmpdir) || { echo "ERROR: no temp dir"; exit 99; }
+	trap 'rm -rf "$tmp"' EXIT
+	tdm_softhsm_token "$tmp" "$1" 1234 5678 || { echo "ERROR: no token"; exit 99; }
+	tdm_write_conf "$tmp/conf.xml" "$tmp" "$1" 1234
+	alg=$2
+	ksk=$(tdm_keygen "$tmp/conf.xml" "$alg") && zsk=$(tdm_keygen "$tmp/conf.xml" "$alg") ||
+		{ echo "ERROR: key generation"; exit 99; }
+	cp -r "$TDM_SRCDIR/examples/zones" "$tmp/zones"
+}
+
 # tdm_require_bins NAME...: exit the test with a hard error (99) when a
 # binary it needs is not built.
 tdm_require_bins() {

@@ -21,16 +21,9 @@ set -u
 tdm_require_bins tandem-signzone tandem-hsmutil
 signzone=$(tdm_bin tandem-signzone)
 
-tmp=$(tdm_tmpdir)
-trap 'rm -rf "$tmp"' EXIT
-tdm_softhsm_token "$tmp" reuse 1234 5678 || { echo "ERROR: no token"; exit 99; }
-tdm_write_conf "$tmp/conf.xml" "$tmp" reuse 1234
-alg=13
-ksk=$(tdm_keygen "$tmp/conf.xml" $alg) && zsk=$(tdm_keygen "$tmp/conf.xml" $alg) ||
-	{ echo "ERROR: key generation"; exit 99; }
+tdm_signing_setup reuse 13
 
 zone=example.com
-cp -r "$TDM_SRCDIR/examples/zones" "$tmp/zones"
 in=$tmp/zones/$zone.zone
 out=$tmp/$zone.signed
 "$TDM_SRCDIR/examples/signconf/render-signconf.sh" $zone nsec $alg "$ksk" "$zsk" keep >"$tmp/signconf.xml"
