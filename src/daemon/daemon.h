@@ -40,4 +40,12 @@ int daemon_run(const struct daemon_options *opt);
  */
 int daemon_ctl_main(int argc, char **argv);
 
+/**
+ * tandem-enforcer: the ods-enforcer grammar sent to the local tandemd, with
+ * the policy and zone list files read (and zonelist export written) here
+ * (enforcer_ctl.c).  @return the exit status (0 done, 1 failed, 2 usage,
+ * 3 unavailable).
+ */
+int daemon_enforcer_main(int argc, char **argv);
+
 #endif
