@@ -76,6 +76,12 @@ static int dispatch(struct ledger__ctx *c, const struct ledger_cmd *m)
 		return ledger__apply_sig_batch(c, m);
 	case LEDGER_CMD_ZONE_PUBLISH:
 		return ledger__apply_publish(c, m);
+	case LEDGER_CMD_ZONE_BATCH:
+		return ledger__apply_zone_batch(c, m);
+	case LEDGER_CMD_ENFORCE:
+		return ledger__apply_enforce(c, m);
+	case LEDGER_CMD_BACKUP:
+		return ledger__apply_backup(c, m);
 	default:
 		return ledger__apply_cluster(c, m);
 	}
@@ -155,6 +161,7 @@ static int apply_one(struct ledger *l, uint64_t index, const struct ledger_entry
 	if ((rc = ledger__exec(l, "SAVEPOINT entry", err)) != 0)
 		goto out;
 	struct ledger__ctx c = { .l = l, .res = res, .err = err };
+	uint64_t enforce_time0 = l->enforce_time;
 	res->status = LEDGER_OK;
 	rc = dispatch(&c, &m);
 	if (rc == TDM_EDB && is_deterministic(sqlite3_extended_errcode(l->db))) {
@@ -167,9 +174,11 @@ static int apply_one(struct ledger *l, uint64_t index, const struct ledger_entry
 		rc = ledger__dedupe_record(l, &m.id, err);
 	if (rc)
 		goto out;
-	if (res->status != LEDGER_OK &&
-	    (rc = ledger__exec(l, "ROLLBACK TO entry", err)) != 0)
-		goto out;
+	if (res->status != LEDGER_OK) {
+		l->enforce_time = enforce_time0; /* the cache follows the rollback */
+		if ((rc = ledger__exec(l, "ROLLBACK TO entry", err)) != 0)
+			goto out;
+	}
 	if ((rc = ledger__exec(l, "RELEASE entry", err)) != 0)
 		goto out;
 	ledger_cmd_clear(&m);
@@ -189,6 +198,7 @@ int ledger_apply_batch(struct ledger *l, uint64_t first_index, size_t n,
 {
 	uint64_t applied0 = l->applied;
 	uint16_t cv0 = l->cluster_version;
+	uint64_t et0 = l->enforce_time;
 	struct tdm_err local;
 	int rc;
 
@@ -215,6 +225,7 @@ rollback:
 	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 	l->applied = applied0;
 	l->cluster_version = cv0;
+	l->enforce_time = et0;
 	if (rc != TDM_EVERSION)
 		tdm_err_wrap(err, "ledger %s: applying entry %" PRIu64, l->path, first_index);
 	return rc;

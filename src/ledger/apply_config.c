@@ -1,13 +1,20 @@
 /*
  * Apply of the configuration commands: POLICY_PUT, POLICY_DEL, ZONE_ADD,
- * ZONE_SET and ZONE_DEL.
+ * ZONE_SET, ZONE_DEL and ZONE_BATCH.
  *
  * Rules: names are not empty; a zone names an existing policy; a policy is
  * deleted only when no zone and no shared key uses it; ZONE_DEL removes the
- * zone and everything that belongs to it (its keys and their states, input,
- * staged chunks, signatures, batch records and publication history).
+ * zone and everything that belongs to it (its keys and their states, its
+ * key_zone rows, the policy-shared keys no other zone uses any more, input,
+ * staged chunks, signatures, batch records and publication history).  A new
+ * zone is due for the enforcer at once (next_due 0), and so is a zone whose
+ * policy ZONE_SET changes.  ZONE_BATCH applies its operations in order with
+ * the same rules; the first rejection rejects the whole entry.
  */
 #include "ledger/ledger_int.h"
+
+#include <stdio.h>
+#include <string.h>
 
 #define P(b) (int)(b).len, (const char *)(b).data
 
@@ -79,7 +86,8 @@ static int zone_write(struct ledger__ctx *c, const struct ledger_cmd *m, bool ad
 	sqlite3_stmt *st = add
 		? ledger__stmt(l, "INSERT INTO zones (name, policy, in_type, in_uri, out_type, out_uri, "
 			       "signconf, input_serial) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)", c->err)
-		: ledger__stmt(l, "UPDATE zones SET policy = ?2, in_type = ?3, in_uri = ?4, "
+		: ledger__stmt(l, "UPDATE zones SET next_due = CASE WHEN policy = ?2 THEN next_due "
+			       "ELSE 0 END, policy = ?2, in_type = ?3, in_uri = ?4, "
 			       "out_type = ?5, out_uri = ?6, signconf = ?7 WHERE name = ?1", c->err);
 	if (st == NULL)
 		return TDM_EDB;
@@ -99,7 +107,19 @@ static int zone_del(struct ledger__ctx *c, const struct ledger_cmd *m)
 	static const char *const dels[] = {
 		("DELETE FROM key_states WHERE key_id IN "
 		 "(SELECT id FROM keys WHERE scope_name = ?1 AND scope = 1)"),
+		("DELETE FROM key_zone WHERE key_id IN "
+		 "(SELECT id FROM keys WHERE scope_name = ?1 AND scope = 1)"),
 		"DELETE FROM keys WHERE scope_name = ?1 AND scope = 1",
+		/* Shared keys that only this zone uses go with it. */
+		("DELETE FROM key_states WHERE key_id IN "
+		 "(SELECT k.id FROM key_zone kz JOIN keys k ON k.id = kz.key_id "
+		 "WHERE kz.zone = ?1 AND k.scope = 2 AND NOT EXISTS "
+		 "(SELECT 1 FROM key_zone o WHERE o.key_id = k.id AND o.zone <> ?1))"),
+		("DELETE FROM keys WHERE id IN "
+		 "(SELECT k.id FROM key_zone kz JOIN keys k ON k.id = kz.key_id "
+		 "WHERE kz.zone = ?1 AND k.scope = 2 AND NOT EXISTS "
+		 "(SELECT 1 FROM key_zone o WHERE o.key_id = k.id AND o.zone <> ?1))"),
+		"DELETE FROM key_zone WHERE zone = ?1",
 		"DELETE FROM zone_inputs WHERE zone = ?1",
 		"DELETE FROM zone_input_chunks WHERE zone = ?1",
 		"DELETE FROM signatures WHERE zone = ?1",
@@ -137,4 +157,39 @@ int ledger__apply_zone(struct ledger__ctx *c, const struct ledger_cmd *m)
 	default:
 		return zone_del(c, m);
 	}
+}
+
+int ledger__apply_zone_batch(struct ledger__ctx *c, const struct ledger_cmd *m)
+{
+	static const uint16_t types[] = {
+		[LEDGER_ZONE_OP_ADD] = LEDGER_CMD_ZONE_ADD,
+		[LEDGER_ZONE_OP_SET] = LEDGER_CMD_ZONE_SET,
+		[LEDGER_ZONE_OP_DEL] = LEDGER_CMD_ZONE_DEL,
+	};
+	uint32_t n = m->zone_batch.nzones;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ledger_zone_op *op = &m->zone_batch.zones[i];
+		struct ledger_cmd one;
+		memset(&one, 0, sizeof one);
+		one.type = types[op->op]; /* op is 1..3: the codec checked it */
+		one.zone.name = op->name;
+		one.zone.policy = op->policy;
+		one.zone.in_type = op->in_type;
+		one.zone.in_uri = op->in_uri;
+		one.zone.out_type = op->out_type;
+		one.zone.out_uri = op->out_uri;
+		one.zone.signconf = op->signconf;
+		int rc = ledger__apply_zone(c, &one);
+		if (rc)
+			return rc;
+		if (c->res->status != LEDGER_OK) {
+			/* Name the position; the inner message names the zone. */
+			char inner[LEDGER_RESULT_MSG];
+			memcpy(inner, c->res->msg, sizeof inner);
+			snprintf(c->res->msg, sizeof c->res->msg, "zones[%u] of %u (%s): %s", i, n,
+				 ledger_cmd_type_name(one.type), inner);
+			return 0;
+		}
+	}
+	return 0;
 }

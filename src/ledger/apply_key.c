@@ -3,12 +3,14 @@
  * key tag (RFC 4034 Appendix B), computed from the DNSKEY RDATA at apply so
  * that every node stores the same tag.
  *
- * Rules: a key id is unique; its scope is an existing zone (scope 1) or an
- * existing policy for keys shared by the policy's zones (scope 2); role is
- * KSK, ZSK or CSK; the DNSKEY RDATA holds at least flags, protocol and
+ * Rules: a key id is unique; its scope is an existing zone (scope 1), an
+ * existing policy for keys shared by the policy's zones (scope 2), both with
+ * role KSK, ZSK or CSK, or the pool of pre-generated keys (scope 3, role 0,
+ * empty scope name; ENFORCE claims them); the DNSKEY RDATA holds at least flags, protocol and
  * algorithm, and its algorithm equals the command's.  A new key starts with
  * all four records HIDDEN since its creation time.  KEY_STATE replaces the
  * four record states (each HIDDEN..UNRETENTIVE) of an existing key.
+ * KEY_DEL removes the key, its state and its key_zone rows.
  */
 #include "ledger/ledger_int.h"
 #include "hsm/hsm.h"
@@ -26,19 +28,29 @@ static int key_create(struct ledger__ctx *c, const struct ledger_cmd *m)
 		return TDM_EDB;
 	if (e)
 		return ledger__reject(c, LEDGER_EXISTS, "key %.*s: already exists", P(k->key_id));
-	if (k->scope != LEDGER_SCOPE_ZONE && k->scope != LEDGER_SCOPE_POLICY)
-		return ledger__reject(c, LEDGER_INVALID, "key %.*s: scope %u is neither zone (1) nor policy (2)",
+	if (k->scope == LEDGER_SCOPE_POOL) {
+		if (k->role != 0)
+			return ledger__reject(c, LEDGER_INVALID, "key %.*s: a pool key has role 0, not %u",
+					      P(k->key_id), k->role);
+		if (k->scope_name.len != 0)
+			return ledger__reject(c, LEDGER_INVALID, "key %.*s: a pool key has no scope name (%.*s)",
+					      P(k->key_id), P(k->scope_name));
+	} else if (k->scope != LEDGER_SCOPE_ZONE && k->scope != LEDGER_SCOPE_POLICY) {
+		return ledger__reject(c, LEDGER_INVALID,
+				      "key %.*s: scope %u is neither zone (1), policy (2) nor pool (3)",
 				      P(k->key_id), k->scope);
-	e = ledger__exists(l, k->scope == LEDGER_SCOPE_ZONE ? "SELECT 1 FROM zones WHERE name = ?1"
-			   : "SELECT 1 FROM policies WHERE name = ?1", k->scope_name, c->err);
-	if (e < 0)
-		return TDM_EDB;
-	if (e == 0)
-		return ledger__reject(c, LEDGER_NOT_FOUND, "key %.*s: no such %s %.*s", P(k->key_id),
-				      k->scope == LEDGER_SCOPE_ZONE ? "zone" : "policy", P(k->scope_name));
-	if (k->role < LEDGER_ROLE_KSK || k->role > LEDGER_ROLE_CSK)
-		return ledger__reject(c, LEDGER_INVALID, "key %.*s: role %u is not KSK, ZSK or CSK",
-				      P(k->key_id), k->role);
+	} else {
+		e = ledger__exists(l, k->scope == LEDGER_SCOPE_ZONE ? "SELECT 1 FROM zones WHERE name = ?1"
+				   : "SELECT 1 FROM policies WHERE name = ?1", k->scope_name, c->err);
+		if (e < 0)
+			return TDM_EDB;
+		if (e == 0)
+			return ledger__reject(c, LEDGER_NOT_FOUND, "key %.*s: no such %s %.*s", P(k->key_id),
+					      k->scope == LEDGER_SCOPE_ZONE ? "zone" : "policy", P(k->scope_name));
+		if (k->role < LEDGER_ROLE_KSK || k->role > LEDGER_ROLE_CSK)
+			return ledger__reject(c, LEDGER_INVALID, "key %.*s: role %u is not KSK, ZSK or CSK",
+					      P(k->key_id), k->role);
+	}
 	if (k->public_rdata.len < 4)
 		return ledger__reject(c, LEDGER_INVALID, "key %.*s: DNSKEY RDATA of %zu bytes",
 				      P(k->key_id), k->public_rdata.len);
@@ -116,6 +128,12 @@ static int key_del(struct ledger__ctx *c, const struct ledger_cmd *m)
 	ledger__bind_text(st, 1, m->key_del.key_id);
 	int rc = ledger__step(l, st, "deleting the key state", c->err);
 	if (rc)
+		return rc;
+	st = ledger__stmt(l, "DELETE FROM key_zone WHERE key_id = ?1", c->err);
+	if (st == NULL)
+		return TDM_EDB;
+	ledger__bind_text(st, 1, m->key_del.key_id);
+	if ((rc = ledger__step(l, st, "deleting the key's zone states", c->err)) != 0)
 		return rc;
 	st = ledger__stmt(l, "DELETE FROM keys WHERE id = ?1", c->err);
 	if (st == NULL)

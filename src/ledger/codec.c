@@ -12,6 +12,13 @@
  * Fields: u8/u16/u32/u64; "str" = u16 length + bytes, bounded, no NUL;
  * "bytes" = u32 length + bytes; "blob16" = u16 length + bytes.
  *
+ * Format 2 added ZONE_BATCH, ENFORCE and BACKUP; an entry of one of these
+ * types with version 1 in its header is malformed.  Their enumerated fields
+ * (operations, scopes, roles, goals, DS and record states, backup actions)
+ * are range-checked here: a value out of range is TDM_ECODEC at decode and
+ * TDM_EINVAL at encode.  Arrays are bounded by the bytes left before
+ * anything is allocated.
+ *
  * Each command's payload is described once, by a walk function that the
  * size, encode and decode passes all run, so the three cannot disagree.
  * Decode never reads past the buffer: every field checks the bytes left
@@ -31,8 +38,9 @@ struct codec {
 	const uint8_t *in;      /* DECODE: the entry */
 	size_t end;             /* DECODE: end of the payload */
 	size_t off;             /* offset from the start of the entry */
+	uint16_t version;       /* the entry's format version */
 	const char *cmd;        /* command name, for messages */
-	char elem[32];          /* "sigs[12]." inside arrays */
+	char elem[48];          /* "sigs[12]." inside arrays */
 	struct tdm_err *err;
 };
 
@@ -53,6 +61,9 @@ static const char *const type_names[LEDGER_CMD__COUNT] = {
 	[LEDGER_CMD_NODE_ADD] = "NODE_ADD",
 	[LEDGER_CMD_NODE_DEL] = "NODE_DEL",
 	[LEDGER_CMD_CLUSTER_VERSION] = "CLUSTER_VERSION",
+	[LEDGER_CMD_ZONE_BATCH] = "ZONE_BATCH",
+	[LEDGER_CMD_ENFORCE] = "ENFORCE",
+	[LEDGER_CMD_BACKUP] = "BACKUP",
 };
 
 const char *ledger_cmd_type_name(unsigned type)
@@ -336,6 +347,162 @@ static int walk_cluster_version(struct codec *c, struct ledger_cmd *m)
 	return 0;
 }
 
+/* A value out of range: TDM_ECODEC when decoding, TDM_EINVAL when encoding. */
+static int bad(struct codec *c, const char *field, size_t off, const char *what)
+{
+	if (c->mode == DECODE)
+		return fail(c, field, off, what);
+	return tdm_err_fail(c->err, TDM_EINVAL, "%s: field %s%s: %s", c->cmd, c->elem, field, what);
+}
+
+/* A u8 that must lie in [lo, hi]. */
+static int f_enum(struct codec *c, const char *field, uint8_t *v, unsigned lo, unsigned hi)
+{
+	size_t off = c->off;
+	F(f_u8(c, field, v));
+	if (*v < lo || *v > hi) {
+		char what[64];
+		snprintf(what, sizeof what, "value %u is not in %u..%u", *v, lo, hi);
+		return bad(c, field, off, what);
+	}
+	return 0;
+}
+
+/* The three format-2 commands need version >= 2 in the header. */
+static int need_v2(struct codec *c)
+{
+	if (c->version >= 2)
+		return 0;
+	return bad(c, "version", 4, "a format-2 command in a format-1 entry");
+}
+
+/*
+ * An array count: at most what the bytes left can hold at @p min_size bytes
+ * per element (DECODE; checked before allocating), then the array: calloc'd
+ * when decoding, required non-NULL when encoding.
+ */
+static int f_count(struct codec *c, const char *field, uint32_t *n, size_t min_size,
+		   void **arr, size_t elem_size)
+{
+	size_t off = c->off;
+	F(f_u32(c, field, n));
+	if (c->mode == DECODE) {
+		if (*n > (c->end - c->off) / min_size) {
+			char what[96];
+			snprintf(what, sizeof what, "%u elements cannot fit in %zu bytes", *n,
+				 c->end - c->off);
+			return fail(c, field, off, what);
+		}
+		*arr = *n ? tdm_calloc(*n, elem_size) : NULL;
+	} else if (*n > 0 && *arr == NULL) {
+		return tdm_err_fail(c->err, TDM_EINVAL, "%s: field %s%s: NULL array", c->cmd, c->elem, field);
+	}
+	return 0;
+}
+
+/* Smallest encoded ZONE_BATCH element: op and an empty name (a DEL). */
+#define ZONE_OP_MIN_SIZE 3
+
+static int walk_zone_batch(struct codec *c, struct ledger_cmd *m)
+{
+	F(need_v2(c));
+	F(f_count(c, "count", &m->zone_batch.nzones, ZONE_OP_MIN_SIZE,
+		  (void **)&m->zone_batch.zones, sizeof *m->zone_batch.zones));
+	for (uint32_t i = 0; i < m->zone_batch.nzones; i++) {
+		struct ledger_zone_op *z = &m->zone_batch.zones[i];
+		snprintf(c->elem, sizeof c->elem, "zones[%u].", i);
+		F(f_enum(c, "op", &z->op, LEDGER_ZONE_OP_ADD, LEDGER_ZONE_OP_DEL));
+		F(f_str(c, "name", &z->name, LEDGER_NAME_MAX));
+		if (z->op == LEDGER_ZONE_OP_DEL)
+			continue;
+		F(f_str(c, "policy", &z->policy, LEDGER_NAME_MAX));
+		F(f_str(c, "input_type", &z->in_type, LEDGER_PATH_MAX));
+		F(f_str(c, "input_uri", &z->in_uri, LEDGER_PATH_MAX));
+		F(f_str(c, "output_type", &z->out_type, LEDGER_PATH_MAX));
+		F(f_str(c, "output_uri", &z->out_uri, LEDGER_PATH_MAX));
+		F(f_str(c, "signconf", &z->signconf, LEDGER_PATH_MAX));
+	}
+	c->elem[0] = '\0';
+	return 0;
+}
+
+#define SALT_MAX 510
+
+/* Smallest encoded ENFORCE zone and key. */
+#define ENFORCE_ZONE_MIN_SIZE (2 + 8 + 3 * 8 + 2 + 8 + 4)
+#define ENFORCE_KEY_MIN_SIZE (2 + 5 + 8 + 8 + 4 * 9)
+
+static int walk_enforce_key(struct codec *c, struct ledger_enforce_key *k)
+{
+	static const char *const st[4] = { "ds.state", "dnskey.state", "rrsig_dnskey.state", "rrsig.state" };
+	static const char *const tm[4] = { "ds.since", "dnskey.since", "rrsig_dnskey.since", "rrsig.since" };
+	F(f_str(c, "key_id", &k->key_id, LEDGER_NAME_MAX));
+	F(f_enum(c, "op", &k->op, LEDGER_EK_SET, LEDGER_EK_DROP));
+	F(f_enum(c, "claim_scope", &k->claim_scope, 0, LEDGER_SCOPE_POLICY));
+	if (k->claim_scope != 0)
+		F(f_enum(c, "claim_role", &k->claim_role, LEDGER_ROLE_KSK, LEDGER_ROLE_CSK));
+	else
+		F(f_u8(c, "claim_role", &k->claim_role));
+	F(f_enum(c, "goal", &k->goal, LEDGER_GOAL_ACTIVE, LEDGER_GOAL_RETIRE));
+	F(f_enum(c, "ds_at_parent", &k->ds_at_parent, 0, LEDGER_DS_AT_PARENT_MAX));
+	F(f_u64(c, "ds_at_parent_since", &k->ds_at_parent_since));
+	F(f_u64(c, "active_since", &k->active_since));
+	for (int i = 0; i < 4; i++) {
+		F(f_enum(c, st[i], &k->rec[i].state, LEDGER_HIDDEN, LEDGER_UNRETENTIVE));
+		F(f_u64(c, tm[i], &k->rec[i].since));
+	}
+	return 0;
+}
+
+static bool is_hex(struct ledger_bytes b)
+{
+	for (size_t i = 0; i < b.len; i++) {
+		uint8_t ch = b.data[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+static int walk_enforce(struct codec *c, struct ledger_cmd *m)
+{
+	F(need_v2(c));
+	F(f_u64(c, "time", &m->enforce.time));
+	F(f_count(c, "count", &m->enforce.nzones, ENFORCE_ZONE_MIN_SIZE,
+		  (void **)&m->enforce.zones, sizeof *m->enforce.zones));
+	for (uint32_t i = 0; i < m->enforce.nzones; i++) {
+		struct ledger_enforce_zone *z = &m->enforce.zones[i];
+		size_t off;
+		snprintf(c->elem, sizeof c->elem, "zones[%u].", i);
+		F(f_str(c, "zone", &z->zone, LEDGER_NAME_MAX));
+		F(f_u64(c, "next_due", &z->next_due));
+		F(f_u64(c, "roll_ksk", &z->roll[LEDGER_ROLE_KSK]));
+		F(f_u64(c, "roll_zsk", &z->roll[LEDGER_ROLE_ZSK]));
+		F(f_u64(c, "roll_csk", &z->roll[LEDGER_ROLE_CSK]));
+		off = c->off;
+		F(f_str(c, "salt", &z->salt, SALT_MAX));
+		if (!is_hex(z->salt))
+			return bad(c, "salt", off, "not hexadecimal");
+		F(f_u64(c, "salt_time", &z->salt_time));
+		F(f_count(c, "nkeys", &z->nkeys, ENFORCE_KEY_MIN_SIZE, (void **)&z->keys, sizeof *z->keys));
+		for (uint32_t j = 0; j < z->nkeys; j++) {
+			snprintf(c->elem, sizeof c->elem, "zones[%u].keys[%u].", i, j);
+			F(walk_enforce_key(c, &z->keys[j]));
+		}
+	}
+	c->elem[0] = '\0';
+	return 0;
+}
+
+static int walk_backup(struct codec *c, struct ledger_cmd *m)
+{
+	F(need_v2(c));
+	F(f_str(c, "repository", &m->backup.repository, LEDGER_NAME_MAX));
+	F(f_enum(c, "action", &m->backup.action, LEDGER_BACKUP_PREPARE, LEDGER_BACKUP_ROLLBACK));
+	F(f_u64(c, "time", &m->backup.time));
+	return 0;
+}
+
 typedef int (*walk_fn)(struct codec *, struct ledger_cmd *);
 
 static const walk_fn walks[LEDGER_CMD__COUNT] = {
@@ -355,6 +522,9 @@ static const walk_fn walks[LEDGER_CMD__COUNT] = {
 	[LEDGER_CMD_NODE_ADD] = walk_node,
 	[LEDGER_CMD_NODE_DEL] = walk_node,
 	[LEDGER_CMD_CLUSTER_VERSION] = walk_cluster_version,
+	[LEDGER_CMD_ZONE_BATCH] = walk_zone_batch,
+	[LEDGER_CMD_ENFORCE] = walk_enforce,
+	[LEDGER_CMD_BACKUP] = walk_backup,
 };
 
 /*- public -*/
@@ -367,7 +537,8 @@ static size_t padded(size_t n)
 /* Payload size, or a negative code when a field is out of bounds. */
 static int payload_size(const struct ledger_cmd *cmd, size_t *size, struct tdm_err *err)
 {
-	struct codec c = { .mode = SIZE, .off = 0, .err = err, .cmd = ledger_cmd_type_name(cmd->type) };
+	struct codec c = { .mode = SIZE, .off = 0, .err = err, .cmd = ledger_cmd_type_name(cmd->type),
+			   .version = cmd->version ? cmd->version : LEDGER_FORMAT_VERSION };
 	int rc;
 	if (cmd->type >= LEDGER_CMD__COUNT)
 		return tdm_err_fail(err, TDM_EINVAL, "unknown command type %u", cmd->type);
@@ -418,7 +589,7 @@ int ledger_cmd_encode_into(const struct ledger_cmd *cmd, uint8_t *buf, size_t ca
 	be64(buf + 16, cmd->id.origin);
 	be64(buf + 24, cmd->id.seq);
 	struct codec c = { .mode = ENCODE, .out = buf, .off = LEDGER_HEADER_SIZE, .err = err,
-			   .cmd = ledger_cmd_type_name(cmd->type) };
+			   .cmd = ledger_cmd_type_name(cmd->type), .version = version };
 	rc = walks[cmd->type](&c, (struct ledger_cmd *)cmd);
 	if (rc)
 		return rc;
@@ -521,7 +692,8 @@ int ledger_cmd_decode(const void *buf, size_t len, struct ledger_cmd *cmd, struc
 	cmd->id.seq = rd64(p + 24);
 
 	struct codec c = { .mode = DECODE, .in = p, .end = LEDGER_HEADER_SIZE + (size_t)plen,
-			   .off = LEDGER_HEADER_SIZE, .err = err, .cmd = type_names[cmd->type] };
+			   .off = LEDGER_HEADER_SIZE, .err = err, .cmd = type_names[cmd->type],
+			   .version = cmd->version };
 	rc = walks[cmd->type](&c, cmd);
 	if (rc)
 		return rc;
@@ -537,7 +709,14 @@ int ledger_cmd_decode(const void *buf, size_t len, struct ledger_cmd *cmd, struc
 
 void ledger_cmd_clear(struct ledger_cmd *cmd)
 {
-	if (cmd->type == LEDGER_CMD_SIG_BATCH)
+	if (cmd->type == LEDGER_CMD_SIG_BATCH) {
 		free(cmd->sig_batch.sigs);
+	} else if (cmd->type == LEDGER_CMD_ZONE_BATCH) {
+		free(cmd->zone_batch.zones);
+	} else if (cmd->type == LEDGER_CMD_ENFORCE) {
+		for (uint32_t i = 0; cmd->enforce.zones && i < cmd->enforce.nzones; i++)
+			free(cmd->enforce.zones[i].keys);
+		free(cmd->enforce.zones);
+	}
 	memset(cmd, 0, sizeof *cmd);
 }

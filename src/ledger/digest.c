@@ -22,12 +22,15 @@ static const struct {
 } tables[] = {
 	{ "meta", "SELECT key, value FROM meta WHERE key <> 'applied_index' ORDER BY key" },
 	{ "policies", "SELECT name, blob FROM policies ORDER BY name" },
-	{ "zones", "SELECT name, policy, in_type, in_uri, out_type, out_uri, signconf, input_serial "
-		   "FROM zones ORDER BY name" },
+	{ "zones", "SELECT name, policy, in_type, in_uri, out_type, out_uri, signconf, input_serial, "
+		   "next_due, roll_ksk, roll_zsk, roll_csk, salt, salt_time FROM zones ORDER BY name" },
 	{ "keys", "SELECT id, scope, scope_name, role, algorithm, bits, key_tag, public_rdata, cka_id, "
-		  "repository, wrapped_private, created FROM keys ORDER BY id" },
+		  "repository, wrapped_private, created, backup FROM keys ORDER BY id" },
 	{ "key_states", "SELECT key_id, ds, ds_since, dnskey, dnskey_since, rrsig_dnskey, "
 			"rrsig_dnskey_since, rrsig, rrsig_since FROM key_states ORDER BY key_id" },
+	{ "key_zone", "SELECT zone, key_id, goal, ds_at_parent, ds_at_parent_since, active_since, ds, "
+		      "ds_since, dnskey, dnskey_since, rrsig_dnskey, rrsig_dnskey_since, rrsig, rrsig_since "
+		      "FROM key_zone ORDER BY zone, key_id" },
 	{ "zone_inputs", "SELECT zone, pos, kind, base_serial, serial, time, content "
 			 "FROM zone_inputs ORDER BY zone, pos" },
 	{ "zone_input_chunks", "SELECT zone, idx, count, kind, base_serial, serial, time, content "

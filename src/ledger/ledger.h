@@ -40,7 +40,10 @@
 /*- codec --------------------------------------------------------------*/
 
 #define LEDGER_MAGIC 0x54444d4cu     /* "TDML" */
-#define LEDGER_FORMAT_VERSION 1      /* newest entry format this build reads and writes */
+#define LEDGER_FORMAT_VERSION 2      /* newest entry format this build reads and writes */
+/* Format 2 added ZONE_BATCH, ENFORCE and BACKUP (entries of these types
+ * carry version >= 2 in their header; a format-1 build stops on them with
+ * TDM_EVERSION, the upgrade alarm) and the key pool scope. */
 #define LEDGER_HEADER_SIZE 32
 #define LEDGER_ENTRY_MAX (1024u * 1024u) /* whole entry, header and padding included */
 #define LEDGER_ENTRY_ALIGN 8         /* libraft 0.15 corrupts other sizes */
@@ -65,6 +68,10 @@ enum ledger_cmd_type {
 	LEDGER_CMD_NODE_ADD = 13,
 	LEDGER_CMD_NODE_DEL = 14,
 	LEDGER_CMD_CLUSTER_VERSION = 15,
+	/* format version 2 */
+	LEDGER_CMD_ZONE_BATCH = 16,
+	LEDGER_CMD_ENFORCE = 17,
+	LEDGER_CMD_BACKUP = 18,
 	LEDGER_CMD__COUNT
 };
 
@@ -84,7 +91,21 @@ struct ledger_cmd_id {
 };
 
 enum ledger_key_role { LEDGER_ROLE_KSK = 1, LEDGER_ROLE_ZSK = 2, LEDGER_ROLE_CSK = 3 };
-enum ledger_key_scope { LEDGER_SCOPE_ZONE = 1, LEDGER_SCOPE_POLICY = 2 };
+/* POOL: pre-generated, not yet used (role 0, DNSKEY flags 256, scope_name
+ * ""); an ENFORCE claim moves it to a zone or a policy with a role. */
+enum ledger_key_scope { LEDGER_SCOPE_ZONE = 1, LEDGER_SCOPE_POLICY = 2, LEDGER_SCOPE_POOL = 3 };
+/* What the enforcer wants of a key in a zone (same values as enum enforcer_goal). */
+enum ledger_key_goal { LEDGER_GOAL_ACTIVE = 0, LEDGER_GOAL_STANDBY = 1, LEDGER_GOAL_RETIRE = 2 };
+/* A key's DS with the parent (same values as enum enforcer_ds, 0..5). */
+#define LEDGER_DS_AT_PARENT_MAX 5
+/* ZONE_BATCH operations. */
+enum ledger_zone_op_kind { LEDGER_ZONE_OP_ADD = 1, LEDGER_ZONE_OP_SET = 2, LEDGER_ZONE_OP_DEL = 3 };
+/* ENFORCE per-key operations. */
+enum ledger_enforce_op { LEDGER_EK_SET = 1, LEDGER_EK_DROP = 2 };
+/* BACKUP actions (ods-enforcer backup prepare/commit/rollback). */
+enum ledger_backup_action { LEDGER_BACKUP_PREPARE = 1, LEDGER_BACKUP_COMMIT = 2, LEDGER_BACKUP_ROLLBACK = 3 };
+/* Key backup flags (keys.backup): ODS's "backup" column. */
+enum ledger_backup_flag { LEDGER_BACKUP_NONE = 0, LEDGER_BACKUP_PREPARED = 1, LEDGER_BACKUP_DONE = 2 };
 enum ledger_record_state {
 	LEDGER_HIDDEN = 0,
 	LEDGER_RUMOURED = 1,
@@ -100,6 +121,53 @@ struct ledger_record_state_t {
 	uint64_t since;    /* leader's time of the last change, seconds since the epoch */
 };
 
+/** One zone of a ZONE_BATCH: the fields of ZONE_ADD / ZONE_SET (DEL: name only). */
+struct ledger_zone_op {
+	uint8_t op;                 /* enum ledger_zone_op_kind */
+	struct ledger_bytes name, policy, in_type, in_uri, out_type, out_uri, signconf;
+};
+
+/**
+ * One key of a zone in an ENFORCE: its enforcer state in that zone
+ * (table key_zone, one row per (zone, key); a shared key has a row in
+ * every zone that uses it).
+ *  SET:  insert or replace the row.  With claim_scope != 0 the key must be
+ *        a POOL key: it moves to claim_scope (ZONE: this zone, POLICY: the
+ *        zone's policy), takes role claim_role, its DNSKEY flags become 257
+ *        (KSK, CSK) or 256 (ZSK), its key tag is computed again and its
+ *        `created` becomes the ENFORCE time (a key's life starts when it is
+ *        claimed, not when the pool made it).  Without
+ *        a claim the key must already belong to this zone or to its policy.
+ *  DROP: delete the row; a key of this zone (scope ZONE), or a shared key
+ *        no zone uses any more, is deleted with it (purge).
+ */
+struct ledger_enforce_key {
+	struct ledger_bytes key_id;
+	uint8_t op;                 /* enum ledger_enforce_op */
+	uint8_t claim_scope;        /* 0, LEDGER_SCOPE_ZONE or LEDGER_SCOPE_POLICY */
+	uint8_t claim_role;         /* enum ledger_key_role, with claim_scope */
+	uint8_t goal;               /* enum ledger_key_goal */
+	uint8_t ds_at_parent;       /* 0..LEDGER_DS_AT_PARENT_MAX */
+	uint64_t ds_at_parent_since;
+	uint64_t active_since;
+	struct ledger_record_state_t rec[4];  /* indexed by enum ledger_record */
+};
+
+/**
+ * One zone's outcome of an enforcer run: its schedule, its rollover
+ * requests, its NSEC3 salt and the changes to its keys.  Keys not named
+ * keep their rows.
+ */
+struct ledger_enforce_zone {
+	struct ledger_bytes zone;
+	uint64_t next_due;          /* run again at (UINT64_MAX: only after an event) */
+	uint64_t roll[4];           /* `key rollover` request time by role (index 1..3; 0 none) */
+	struct ledger_bytes salt;   /* NSEC3 salt in hex ("" none), at most 510 hex digits */
+	uint64_t salt_time;         /* when the salt was chosen */
+	uint32_t nkeys;
+	struct ledger_enforce_key *keys; /* borrowed when encoding; owned after decode */
+};
+
 /** One signature in a SIG_BATCH.  rdata of length 0 deletes the signature. */
 struct ledger_sig {
 	struct ledger_bytes owner;  /* owner name as the signer encodes it (canonical wire form) */
@@ -111,8 +179,9 @@ struct ledger_sig {
 /**
  * A decoded or to-be-encoded command.  Byte fields borrow memory: from the
  * caller when encoding, from the decoded buffer after ledger_cmd_decode
- * (which must outlive the command).  Only SIG_BATCH's sigs array is owned
- * after decode; release it with ledger_cmd_clear().
+ * (which must outlive the command).  Only the arrays of SIG_BATCH (sigs),
+ * ZONE_BATCH (zones) and ENFORCE (zones and their keys) are owned after
+ * decode; release them with ledger_cmd_clear().
  */
 struct ledger_cmd {
 	uint16_t version;           /* format version; 0 when encoding = LEDGER_FORMAT_VERSION */
@@ -181,6 +250,20 @@ struct ledger_cmd {
 			struct ledger_bytes wrapped_kek;
 		} node;                     /* NODE_ADD; NODE_DEL uses node_id only */
 		struct { uint16_t version; } cluster_version;
+		struct {
+			uint32_t nzones;
+			struct ledger_zone_op *zones; /* borrowed when encoding; owned after decode */
+		} zone_batch;               /* ZONE_BATCH: all or nothing */
+		struct {
+			uint64_t time;              /* the leader's time of the run */
+			uint32_t nzones;
+			struct ledger_enforce_zone *zones; /* borrowed when encoding; owned after decode */
+		} enforce;                  /* ENFORCE: all or nothing */
+		struct {
+			struct ledger_bytes repository;
+			uint8_t action;             /* enum ledger_backup_action */
+			uint64_t time;
+		} backup;
 	};
 };
 
@@ -235,7 +318,7 @@ int ledger_cmd_peek(const void *buf, size_t len, uint16_t *type,
 
 struct ledger;
 
-#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_SCHEMA_VERSION 2
 
 /**
  * Open (creating if needed) the ledger database at @p path (state.db), in
@@ -410,6 +493,7 @@ struct ledger_key {
 	size_t public_rdata_len, cka_id_len, wrapped_private_len;
 	uint64_t created;
 	struct ledger_record_state_t rec[4];
+	uint8_t backup;             /* enum ledger_backup_flag */
 };
 
 /**
@@ -474,5 +558,87 @@ struct ledger_node {
 int ledger_node_list(struct ledger *l, struct ledger_node **out, size_t *n,
 		     struct tdm_err *err);
 void ledger_node_list_free(struct ledger_node *nodes, size_t n);
+
+/*- the enforcer's view (format 2) -------------------------------------------*/
+
+/** A key of a zone with its key_zone row (struct ledger_key's rec[] is unused here). */
+struct ledger_zone_key {
+	struct ledger_key key;      /* identity, owned */
+	uint8_t goal;               /* enum ledger_key_goal */
+	uint8_t ds_at_parent;
+	uint64_t ds_at_parent_since;
+	uint64_t active_since;
+	struct ledger_record_state_t rec[4];
+};
+
+/** Everything the enforcer needs of one zone. */
+struct ledger_zone_state {
+	char *name, *policy, *signconf;
+	uint64_t next_due;          /* 0 for a zone never enforced */
+	uint64_t roll[4];
+	char *salt;                 /* "" none */
+	uint64_t salt_time;
+	struct ledger_zone_key *keys; /* ordered by key id */
+	size_t nkeys;
+};
+
+/**
+ * The zone and its keys.  @param out (out) free with ledger_zone_state_clear().
+ * @return 0, TDM_ENOENT (no such zone), TDM_EDB.
+ */
+int ledger_zone_state_get(struct ledger *l, const char *zone, struct ledger_zone_state *out,
+			  struct tdm_err *err);
+void ledger_zone_state_clear(struct ledger_zone_state *z);
+
+/**
+ * Names of the zones whose next_due <= @p now, earliest first, at most
+ * @p limit (0: no limit).  @param names (out) free with ledger_names_free().
+ */
+int ledger_zones_due(struct ledger *l, uint64_t now, size_t limit, char ***names, size_t *n,
+		     struct tdm_err *err);
+/** The earliest next_due of all zones (UINT64_MAX when none). */
+int ledger_next_due(struct ledger *l, uint64_t *due, struct tdm_err *err);
+/** Names of all zones (of @p policy if not NULL), ordered by name. */
+int ledger_zone_names(struct ledger *l, const char *policy, char ***names, size_t *n,
+		      struct tdm_err *err);
+void ledger_names_free(char **names, size_t n);
+
+/** Number of zones, of keys (any scope) and of pool keys. */
+int ledger_counts(struct ledger *l, uint64_t *zones, uint64_t *keys, uint64_t *pool,
+		  struct tdm_err *err);
+
+/**
+ * Pool keys of (@p repository, @p algorithm, @p bits), oldest first (created,
+ * then id), at most @p limit (0: all); with @p backed_up only those whose
+ * backup flag is DONE.  Free with ledger_key_list_free().
+ */
+int ledger_pool_keys(struct ledger *l, const char *repository, uint8_t algorithm,
+		     uint16_t bits, bool backed_up, size_t limit, struct ledger_key **out,
+		     size_t *n, struct tdm_err *err);
+
+struct ledger_pool_count {
+	char *repository;
+	uint8_t algorithm;
+	uint16_t bits;
+	uint64_t count, backed_up;
+};
+/** Pool sizes per (repository, algorithm, bits).  Free with ledger_pool_counts_free(). */
+int ledger_pool_counts(struct ledger *l, struct ledger_pool_count **out, size_t *n,
+		       struct tdm_err *err);
+void ledger_pool_counts_free(struct ledger_pool_count *c, size_t n);
+
+struct ledger_policy {
+	char *name;
+	uint8_t *blob;
+	size_t len;
+	uint64_t zones;             /* zones using it */
+};
+/** All policies by name.  Free with ledger_policy_list_free(). */
+int ledger_policy_list(struct ledger *l, struct ledger_policy **out, size_t *n,
+		       struct tdm_err *err);
+void ledger_policy_list_free(struct ledger_policy *p, size_t n);
+
+/** The highest ENFORCE time applied (0 if none): time never goes back below it. */
+uint64_t ledger_enforce_time(const struct ledger *l);
 
 #endif

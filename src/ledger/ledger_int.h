@@ -9,13 +9,14 @@
 
 #include <sqlite3.h>
 
-#define LEDGER__STMT_MAX 96
+#define LEDGER__STMT_MAX 192
 
 struct ledger {
 	sqlite3 *db;
 	char *path;
 	uint64_t applied;        /* cache of meta.applied_index */
 	uint16_t cluster_version;/* cache of meta.cluster_version */
+	uint64_t enforce_time;   /* cache of meta.enforce_time */
 	struct {
 		const char *sql;
 		sqlite3_stmt *stmt;
@@ -79,6 +80,23 @@ int ledger__apply_input(struct ledger__ctx *c, const struct ledger_cmd *m);
 int ledger__apply_sig_batch(struct ledger__ctx *c, const struct ledger_cmd *m);
 int ledger__apply_publish(struct ledger__ctx *c, const struct ledger_cmd *m);
 int ledger__apply_cluster(struct ledger__ctx *c, const struct ledger_cmd *m);
+int ledger__apply_zone_batch(struct ledger__ctx *c, const struct ledger_cmd *m);
+int ledger__apply_enforce(struct ledger__ctx *c, const struct ledger_cmd *m);
+int ledger__apply_backup(struct ledger__ctx *c, const struct ledger_cmd *m);
+
+/*
+ * Times and next_due are u64 in the API and signed 64-bit in SQLite:
+ * values above INT64_MAX (UINT64_MAX = "never") are stored as INT64_MAX,
+ * and INT64_MAX reads back as UINT64_MAX, so the order is kept.
+ */
+static inline int64_t ledger__time_to_db(uint64_t t)
+{
+	return t > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)t;
+}
+static inline uint64_t ledger__time_from_db(int64_t t)
+{
+	return t == INT64_MAX ? UINT64_MAX : (uint64_t)t;
+}
 
 /**
  * Step @p st to completion (an INSERT/UPDATE/DELETE) and reset it.
@@ -94,6 +112,20 @@ int ledger__dedupe_seen(struct ledger *l, const struct ledger_cmd_id *id, bool *
 			struct tdm_err *err);
 /** Record (origin, seq) as the origin's highest applied sequence. */
 int ledger__dedupe_record(struct ledger *l, const struct ledger_cmd_id *id, struct tdm_err *err);
+
+/* Query helpers (query.c): a column as a new string or buffer (caller frees). */
+char *ledger__col_str(sqlite3_stmt *st, int i);
+uint8_t *ledger__col_blob(sqlite3_stmt *st, int i, size_t *len);
+
+/* The columns of a struct ledger_key (alias k), read by ledger__read_key from column @p i on. */
+#define LEDGER__KEY_COLS "k.id, k.scope, k.scope_name, k.role, k.algorithm, k.bits, k.key_tag, " \
+	"k.public_rdata, k.cka_id, k.repository, k.wrapped_private, k.created, k.backup"
+#define LEDGER__KEY_NCOLS 13
+/* Four (state, since) pairs of table alias s (key_states or key_zone). */
+#define LEDGER__STATE_COLS "s.ds, s.ds_since, s.dnskey, s.dnskey_since, s.rrsig_dnskey, " \
+	"s.rrsig_dnskey_since, s.rrsig, s.rrsig_since"
+void ledger__read_key(sqlite3_stmt *st, int i, struct ledger_key *k);
+void ledger__read_states(sqlite3_stmt *st, int i, struct ledger_record_state_t rec[4]);
 
 /** SHA-256 helpers over OpenSSL EVP. */
 void ledger__sha256(const void *data, size_t len, uint8_t out[32]);

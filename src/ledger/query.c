@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *col_str(sqlite3_stmt *st, int i)
+char *ledger__col_str(sqlite3_stmt *st, int i)
 {
 	const unsigned char *p = sqlite3_column_text(st, i);
 	return tdm_strdup(p ? (const char *)p : "");
 }
 
-static uint8_t *col_blob(sqlite3_stmt *st, int i, size_t *len)
+uint8_t *ledger__col_blob(sqlite3_stmt *st, int i, size_t *len)
 {
 	size_t n = (size_t)sqlite3_column_bytes(st, i);
 	uint8_t *p = tdm_malloc(n ? n : 1);
@@ -23,6 +23,35 @@ static uint8_t *col_blob(sqlite3_stmt *st, int i, size_t *len)
 		memcpy(p, sqlite3_column_blob(st, i), n);
 	*len = n;
 	return p;
+}
+
+#define col_str ledger__col_str
+#define col_blob ledger__col_blob
+
+void ledger__read_key(sqlite3_stmt *st, int i, struct ledger_key *k)
+{
+	memset(k, 0, sizeof *k);
+	k->key_id = col_str(st, i);
+	k->scope = (uint8_t)sqlite3_column_int(st, i + 1);
+	k->scope_name = col_str(st, i + 2);
+	k->role = (uint8_t)sqlite3_column_int(st, i + 3);
+	k->algorithm = (uint8_t)sqlite3_column_int(st, i + 4);
+	k->bits = (uint16_t)sqlite3_column_int(st, i + 5);
+	k->key_tag = (uint16_t)sqlite3_column_int(st, i + 6);
+	k->public_rdata = col_blob(st, i + 7, &k->public_rdata_len);
+	k->cka_id = col_blob(st, i + 8, &k->cka_id_len);
+	k->repository = col_str(st, i + 9);
+	k->wrapped_private = col_blob(st, i + 10, &k->wrapped_private_len);
+	k->created = (uint64_t)sqlite3_column_int64(st, i + 11);
+	k->backup = (uint8_t)sqlite3_column_int(st, i + 12);
+}
+
+void ledger__read_states(sqlite3_stmt *st, int i, struct ledger_record_state_t rec[4])
+{
+	for (int r = 0; r < 4; r++) {
+		rec[r].state = (uint8_t)sqlite3_column_int(st, i + 2 * r);
+		rec[r].since = (uint64_t)sqlite3_column_int64(st, i + 2 * r + 1);
+	}
 }
 
 int ledger_zone_list(struct ledger *l, struct ledger_zone **out, size_t *n, struct tdm_err *err)
@@ -93,11 +122,8 @@ int ledger_key_list(struct ledger *l, const char *scope_name, struct ledger_key 
 		    struct tdm_err *err)
 {
 	sqlite3_stmt *st = ledger__stmt(l,
-		"SELECT k.id, k.scope, k.scope_name, k.role, k.algorithm, k.bits, k.key_tag, "
-		"k.public_rdata, k.cka_id, k.repository, k.wrapped_private, k.created, "
-		"s.ds, s.ds_since, s.dnskey, s.dnskey_since, s.rrsig_dnskey, s.rrsig_dnskey_since, "
-		"s.rrsig, s.rrsig_since "
-		"FROM keys k JOIN key_states s ON s.key_id = k.id "
+		"SELECT " LEDGER__KEY_COLS ", " LEDGER__STATE_COLS
+		" FROM keys k JOIN key_states s ON s.key_id = k.id "
 		"WHERE ?1 IS NULL OR k.scope_name = ?1 ORDER BY k.id", err);
 	struct ledger_key *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -112,23 +138,8 @@ int ledger_key_list(struct ledger *l, const char *scope_name, struct ledger_key 
 			v = tdm_realloc(v, cap * sizeof *v);
 		}
 		struct ledger_key *k = &v[cnt++];
-		memset(k, 0, sizeof *k);
-		k->key_id = col_str(st, 0);
-		k->scope = (uint8_t)sqlite3_column_int(st, 1);
-		k->scope_name = col_str(st, 2);
-		k->role = (uint8_t)sqlite3_column_int(st, 3);
-		k->algorithm = (uint8_t)sqlite3_column_int(st, 4);
-		k->bits = (uint16_t)sqlite3_column_int(st, 5);
-		k->key_tag = (uint16_t)sqlite3_column_int(st, 6);
-		k->public_rdata = col_blob(st, 7, &k->public_rdata_len);
-		k->cka_id = col_blob(st, 8, &k->cka_id_len);
-		k->repository = col_str(st, 9);
-		k->wrapped_private = col_blob(st, 10, &k->wrapped_private_len);
-		k->created = (uint64_t)sqlite3_column_int64(st, 11);
-		for (int i = 0; i < 4; i++) {
-			k->rec[i].state = (uint8_t)sqlite3_column_int(st, 12 + 2 * i);
-			k->rec[i].since = (uint64_t)sqlite3_column_int64(st, 13 + 2 * i);
-		}
+		ledger__read_key(st, 0, k);
+		ledger__read_states(st, LEDGER__KEY_NCOLS, k->rec);
 	}
 	sqlite3_reset(st);
 	if (s != SQLITE_DONE) {

@@ -2,7 +2,9 @@
  * state.db: opening, pragmas, the schema, the meta table and the statement
  * cache.  ledger_open() creates the schema in a new file or checks the
  * schema version of an existing one; a file of another version is refused
- * (a later version adds migrations here).
+ * (a later version adds migrations here).  Version 2 added the enforcer's
+ * columns and the key_zone table; version-1 files existed only in tests,
+ * so there is no migration from 1.
  *
  * Pragmas: WAL, synchronous=NORMAL (docs/ledger.md, "Durability", explains
  * why that is safe with the Raft log as the durable record), foreign keys
@@ -26,21 +28,39 @@ static const char schema_sql[] =
 	"  name TEXT PRIMARY KEY, policy TEXT NOT NULL,"
 	"  in_type TEXT NOT NULL, in_uri TEXT NOT NULL,"
 	"  out_type TEXT NOT NULL, out_uri TEXT NOT NULL, signconf TEXT NOT NULL,"
-	"  input_serial INTEGER) WITHOUT ROWID;"
+	"  input_serial INTEGER,"
+	/* The enforcer's schedule, rollover requests and NSEC3 salt (ENFORCE). */
+	"  next_due INTEGER NOT NULL DEFAULT 0,"
+	"  roll_ksk INTEGER NOT NULL DEFAULT 0, roll_zsk INTEGER NOT NULL DEFAULT 0,"
+	"  roll_csk INTEGER NOT NULL DEFAULT 0,"
+	"  salt TEXT NOT NULL DEFAULT '', salt_time INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
 	"CREATE INDEX zones_policy ON zones(policy);"
+	"CREATE INDEX zones_due ON zones(next_due);"
 	"CREATE TABLE keys ("
 	"  id TEXT PRIMARY KEY, scope INTEGER NOT NULL, scope_name TEXT NOT NULL,"
 	"  role INTEGER NOT NULL, algorithm INTEGER NOT NULL, bits INTEGER NOT NULL,"
 	"  key_tag INTEGER NOT NULL, public_rdata BLOB NOT NULL, cka_id BLOB NOT NULL,"
 	"  repository TEXT NOT NULL, wrapped_private BLOB NOT NULL,"
-	"  created INTEGER NOT NULL) WITHOUT ROWID;"
+	"  created INTEGER NOT NULL, backup INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
 	"CREATE INDEX keys_scope ON keys(scope_name, scope);"
+	"CREATE INDEX keys_pool ON keys(scope, repository, algorithm, bits, created, id);"
 	"CREATE TABLE key_states ("
 	"  key_id TEXT PRIMARY KEY,"
 	"  ds INTEGER NOT NULL, ds_since INTEGER NOT NULL,"
 	"  dnskey INTEGER NOT NULL, dnskey_since INTEGER NOT NULL,"
 	"  rrsig_dnskey INTEGER NOT NULL, rrsig_dnskey_since INTEGER NOT NULL,"
 	"  rrsig INTEGER NOT NULL, rrsig_since INTEGER NOT NULL) WITHOUT ROWID;"
+	/* The enforcer's state of a key in a zone (a shared key: one row per zone). */
+	"CREATE TABLE key_zone ("
+	"  zone TEXT NOT NULL, key_id TEXT NOT NULL,"
+	"  goal INTEGER NOT NULL, ds_at_parent INTEGER NOT NULL,"
+	"  ds_at_parent_since INTEGER NOT NULL, active_since INTEGER NOT NULL,"
+	"  ds INTEGER NOT NULL, ds_since INTEGER NOT NULL,"
+	"  dnskey INTEGER NOT NULL, dnskey_since INTEGER NOT NULL,"
+	"  rrsig_dnskey INTEGER NOT NULL, rrsig_dnskey_since INTEGER NOT NULL,"
+	"  rrsig INTEGER NOT NULL, rrsig_since INTEGER NOT NULL,"
+	"  PRIMARY KEY (zone, key_id)) WITHOUT ROWID;"
+	"CREATE INDEX key_zone_key ON key_zone(key_id);"
 	/* The current input of a zone: pos 0 is a full content, pos 1.. diffs. */
 	"CREATE TABLE zone_inputs ("
 	"  zone TEXT NOT NULL, pos INTEGER NOT NULL, kind INTEGER NOT NULL,"
@@ -68,8 +88,9 @@ static const char schema_sql[] =
 	"  transport_pubkey BLOB NOT NULL, wrapped_kek BLOB NOT NULL);"
 	"CREATE TABLE dedupe ("
 	"  origin INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
-	"INSERT INTO meta VALUES ('schema_version', 1), ('applied_index', 0),"
-	"  ('cluster_version', 1), ('test_count', 0), ('test_hash', zeroblob(32));";
+	"INSERT INTO meta VALUES ('schema_version', 2), ('applied_index', 0),"
+	"  ('cluster_version', 1), ('test_count', 0), ('test_hash', zeroblob(32)),"
+	"  ('enforce_time', 0);";
 
 int ledger__db_fail(sqlite3 *db, struct tdm_err *err, const char *what)
 {
@@ -140,7 +161,12 @@ int ledger__schema_check(sqlite3 *db, struct tdm_err *err)
 	int s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		int64_t v = sqlite3_column_int64(st, 0);
-		if (v != LEDGER_SCHEMA_VERSION)
+		if (v == 1)
+			rc = tdm_err_fail(err, TDM_EVERSION, "schema version 1, this build uses %d: "
+					  "there is no migration from version 1 (it predates the "
+					  "enforcer's tables); recreate state.db from a cluster snapshot",
+					  LEDGER_SCHEMA_VERSION);
+		else if (v != LEDGER_SCHEMA_VERSION)
 			rc = tdm_err_fail(err, TDM_EVERSION, "schema version %" PRId64 ", this build uses %d",
 					  v, LEDGER_SCHEMA_VERSION);
 	} else if (s == SQLITE_DONE) {
@@ -155,7 +181,7 @@ int ledger__schema_check(sqlite3 *db, struct tdm_err *err)
 int ledger__meta_load(struct ledger *l, struct tdm_err *err)
 {
 	sqlite3_stmt *st = ledger__stmt(l, "SELECT key, value FROM meta WHERE key IN "
-				       "('applied_index', 'cluster_version')", err);
+				       "('applied_index', 'cluster_version', 'enforce_time')", err);
 	if (st == NULL)
 		return TDM_EDB;
 	int s;
@@ -164,6 +190,8 @@ int ledger__meta_load(struct ledger *l, struct tdm_err *err)
 		int64_t v = sqlite3_column_int64(st, 1);
 		if (strcmp(k, "applied_index") == 0)
 			l->applied = (uint64_t)v;
+		else if (strcmp(k, "enforce_time") == 0)
+			l->enforce_time = (uint64_t)v;
 		else
 			l->cluster_version = (uint16_t)v;
 	}
@@ -304,4 +332,9 @@ uint64_t ledger_applied_index(const struct ledger *l)
 uint16_t ledger_cluster_version(const struct ledger *l)
 {
 	return l->cluster_version;
+}
+
+uint64_t ledger_enforce_time(const struct ledger *l)
+{
+	return l->enforce_time;
 }

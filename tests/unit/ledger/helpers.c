@@ -17,6 +17,10 @@ static const uint8_t owner1[] = { 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 
 static const uint8_t owner2[] = { 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0 };
 static const uint8_t rrsig[100] = { 0, 6, 13, 2, 0, 0, 0x0e, 0x10 };
 static struct ledger_sig sample_sigs[3];
+static const uint8_t pool_rdata[4 + 64] = { 0x01, 0x00, 3, 13, 9, 8, 7, 6, 5, 4, 3, 2, 1 };
+static struct ledger_zone_op sample_zone_ops[4];
+static struct ledger_enforce_key sample_keys_com[2], sample_keys_net[1];
+static struct ledger_enforce_zone sample_enforce_zones[2];
 
 static struct ledger_bytes B(const void *p, size_t n)
 {
@@ -116,7 +120,89 @@ void sample_cmd(struct ledger_cmd *m, unsigned type, uint64_t seq)
 	case LEDGER_CMD_CLUSTER_VERSION:
 		m->cluster_version.version = 1;
 		break;
+	case LEDGER_CMD_ZONE_BATCH: {
+		/* Adds example.net and example.org, changes the first, deletes the second. */
+		struct ledger_cmd z;
+		sample_cmd(&z, LEDGER_CMD_ZONE_ADD, 0);
+		for (int i = 0; i < 4; i++) {
+			struct ledger_zone_op *op = &sample_zone_ops[i];
+			memset(op, 0, sizeof *op);
+			op->op = i < 2 ? LEDGER_ZONE_OP_ADD : i == 2 ? LEDGER_ZONE_OP_SET : LEDGER_ZONE_OP_DEL;
+			op->name = ledger_str(i == 0 || i == 2 ? "example.net" : "example.org");
+			if (op->op == LEDGER_ZONE_OP_DEL)
+				continue;
+			op->policy = z.zone.policy;
+			op->in_type = z.zone.in_type;
+			op->in_uri = z.zone.in_uri;
+			op->out_type = z.zone.out_type;
+			op->out_uri = z.zone.out_uri;
+			op->signconf = ledger_str(i == 2 ? "/etc/tandem/signconf/example.net.xml" : "sc.xml");
+		}
+		m->zone_batch.nzones = 4;
+		m->zone_batch.zones = sample_zone_ops;
+		break;
 	}
+	case LEDGER_CMD_ENFORCE:
+		/* example.com: its own KSK, and pool-1 claimed as its CSK;
+		 * example.net: pool-2 claimed as a shared KSK of "default". */
+		sample_enforce_key(&sample_keys_com[0], "cafebabe0102", LEDGER_EK_SET, 0, 0);
+		sample_keys_com[0].goal = LEDGER_GOAL_ACTIVE;
+		sample_keys_com[0].ds_at_parent = 3;
+		sample_enforce_key(&sample_keys_com[1], "pool-1", LEDGER_EK_SET, LEDGER_SCOPE_ZONE,
+				   LEDGER_ROLE_CSK);
+		sample_enforce_key(&sample_keys_net[0], "pool-2", LEDGER_EK_SET, LEDGER_SCOPE_POLICY,
+				   LEDGER_ROLE_KSK);
+		sample_keys_net[0].goal = LEDGER_GOAL_STANDBY;
+		memset(sample_enforce_zones, 0, sizeof sample_enforce_zones);
+		sample_enforce_zones[0].zone = ledger_str("example.com");
+		sample_enforce_zones[0].next_due = 1700003600;
+		sample_enforce_zones[0].roll[LEDGER_ROLE_ZSK] = 1700000450;
+		sample_enforce_zones[0].salt = ledger_str("0a1B2c3D");
+		sample_enforce_zones[0].salt_time = 1700000400;
+		sample_enforce_zones[0].nkeys = 2;
+		sample_enforce_zones[0].keys = sample_keys_com;
+		sample_enforce_zones[1].zone = ledger_str("example.net");
+		sample_enforce_zones[1].next_due = UINT64_MAX;
+		sample_enforce_zones[1].nkeys = 1;
+		sample_enforce_zones[1].keys = sample_keys_net;
+		m->enforce.time = 1700000500;
+		m->enforce.nzones = 2;
+		m->enforce.zones = sample_enforce_zones;
+		break;
+	case LEDGER_CMD_BACKUP:
+		m->backup.repository = ledger_str("SoftHSM");
+		m->backup.action = LEDGER_BACKUP_PREPARE;
+		m->backup.time = 1700000600;
+		break;
+	}
+}
+
+void sample_enforce_key(struct ledger_enforce_key *k, const char *id, uint8_t op, uint8_t claim_scope,
+			uint8_t claim_role)
+{
+	memset(k, 0, sizeof *k);
+	k->key_id = ledger_str(id);
+	k->op = op;
+	k->claim_scope = claim_scope;
+	k->claim_role = claim_role;
+	k->goal = LEDGER_GOAL_ACTIVE;
+	k->ds_at_parent_since = 1700000401;
+	k->active_since = 1700000402;
+	for (int i = 0; i < 4; i++) {
+		k->rec[i].state = (uint8_t)((i + 1) % 4);
+		k->rec[i].since = 1700000410 + (uint64_t)i;
+	}
+}
+
+void sample_pool_key(struct ledger_cmd *m, const char *id, uint64_t seq)
+{
+	sample_cmd(m, LEDGER_CMD_KEY_CREATE, seq);
+	m->key_create.key_id = ledger_str(id);
+	m->key_create.scope = LEDGER_SCOPE_POOL;
+	m->key_create.scope_name = ledger_str("");
+	m->key_create.role = 0;
+	m->key_create.public_rdata = B(pool_rdata, sizeof pool_rdata);
+	m->key_create.created = 1700000001 + seq;
 }
 
 uint8_t *enc(const struct ledger_cmd *m, size_t *len)
@@ -224,6 +310,54 @@ void assert_cmd_equal(const struct ledger_cmd *a, const struct ledger_cmd *b)
 	case LEDGER_CMD_CLUSTER_VERSION:
 		ck_assert_uint_eq(a->cluster_version.version, b->cluster_version.version);
 		break;
+	case LEDGER_CMD_ZONE_BATCH:
+		ck_assert_uint_eq(a->zone_batch.nzones, b->zone_batch.nzones);
+		for (uint32_t i = 0; i < a->zone_batch.nzones; i++) {
+			const struct ledger_zone_op *x = &a->zone_batch.zones[i], *y = &b->zone_batch.zones[i];
+			ck_assert_uint_eq(x->op, y->op);
+			beq(x->name, y->name, "name");
+			beq(x->policy, y->policy, "policy");
+			beq(x->in_type, y->in_type, "in_type");
+			beq(x->in_uri, y->in_uri, "in_uri");
+			beq(x->out_type, y->out_type, "out_type");
+			beq(x->out_uri, y->out_uri, "out_uri");
+			beq(x->signconf, y->signconf, "signconf");
+		}
+		break;
+	case LEDGER_CMD_ENFORCE:
+		ck_assert_uint_eq(a->enforce.time, b->enforce.time);
+		ck_assert_uint_eq(a->enforce.nzones, b->enforce.nzones);
+		for (uint32_t i = 0; i < a->enforce.nzones; i++) {
+			const struct ledger_enforce_zone *x = &a->enforce.zones[i], *y = &b->enforce.zones[i];
+			beq(x->zone, y->zone, "zone");
+			ck_assert_uint_eq(x->next_due, y->next_due);
+			for (int r = 1; r <= 3; r++)
+				ck_assert_uint_eq(x->roll[r], y->roll[r]);
+			beq(x->salt, y->salt, "salt");
+			ck_assert_uint_eq(x->salt_time, y->salt_time);
+			ck_assert_uint_eq(x->nkeys, y->nkeys);
+			for (uint32_t j = 0; j < x->nkeys; j++) {
+				const struct ledger_enforce_key *p = &x->keys[j], *q = &y->keys[j];
+				beq(p->key_id, q->key_id, "key_id");
+				ck_assert_uint_eq(p->op, q->op);
+				ck_assert_uint_eq(p->claim_scope, q->claim_scope);
+				ck_assert_uint_eq(p->claim_role, q->claim_role);
+				ck_assert_uint_eq(p->goal, q->goal);
+				ck_assert_uint_eq(p->ds_at_parent, q->ds_at_parent);
+				ck_assert_uint_eq(p->ds_at_parent_since, q->ds_at_parent_since);
+				ck_assert_uint_eq(p->active_since, q->active_since);
+				for (int r = 0; r < 4; r++) {
+					ck_assert_uint_eq(p->rec[r].state, q->rec[r].state);
+					ck_assert_uint_eq(p->rec[r].since, q->rec[r].since);
+				}
+			}
+		}
+		break;
+	case LEDGER_CMD_BACKUP:
+		beq(a->backup.repository, b->backup.repository, "repository");
+		ck_assert_uint_eq(a->backup.action, b->backup.action);
+		ck_assert_uint_eq(a->backup.time, b->backup.time);
+		break;
 	default:
 		ck_abort_msg("unknown type %u", a->type);
 	}
@@ -315,6 +449,22 @@ void apply_scenario(struct ledger *l, uint64_t *index)
 	sample_cmd(&m, LEDGER_CMD_ZONE_INPUT, ++seq);
 	m.zone_input.chunk_count = 3;
 	m.zone_input.serial = 2024010105;
+	++*index;
+	OK(l, *index, &m);
+	/* Format 2: zones in a batch, pool keys, an enforcer run, a backup. */
+	sample_cmd(&m, LEDGER_CMD_ZONE_BATCH, ++seq);
+	++*index;
+	OK(l, *index, &m);
+	sample_pool_key(&m, "pool-1", ++seq);
+	++*index;
+	OK(l, *index, &m);
+	sample_pool_key(&m, "pool-2", ++seq);
+	++*index;
+	OK(l, *index, &m);
+	sample_cmd(&m, LEDGER_CMD_ENFORCE, ++seq);
+	++*index;
+	OK(l, *index, &m);
+	sample_cmd(&m, LEDGER_CMD_BACKUP, ++seq);
 	++*index;
 	OK(l, *index, &m);
 }

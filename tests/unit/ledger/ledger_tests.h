@@ -17,6 +17,13 @@ TCase *tcase_snapshot(void);
 /** Fill @p m with a valid sample command of @p type (static data), id (7, seq). */
 void sample_cmd(struct ledger_cmd *m, unsigned type, uint64_t seq);
 
+/** Fill an ENFORCE key (sample states and times). */
+void sample_enforce_key(struct ledger_enforce_key *k, const char *id, uint8_t op, uint8_t claim_scope,
+			uint8_t claim_role);
+
+/** A KEY_CREATE of a pool key @p id (SoftHSM, algorithm 13, 256 bits, flags 256). */
+void sample_pool_key(struct ledger_cmd *m, const char *id, uint64_t seq);
+
 /** Encode or fail the test; the caller frees the result. */
 uint8_t *enc(const struct ledger_cmd *m, size_t *len);
 
@@ -45,7 +52,10 @@ void digest_of(struct ledger *l, uint8_t out[32]);
 
 /**
  * Apply a fixed scenario touching every table from index @p *index + 1 on;
- * advances *index.  Same scenario, same digest.
+ * advances *index.  Same scenario, same digest.  It ends with a ZONE_BATCH
+ * (example.net added), pool keys pool-1 and pool-2, the sample ENFORCE
+ * (pool-1 claimed as example.com's CSK, pool-2 as a shared KSK of
+ * "default") and a BACKUP PREPARE of SoftHSM; the last seq is 119.
  */
 void apply_scenario(struct ledger *l, uint64_t *index);
 

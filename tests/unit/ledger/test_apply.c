@@ -36,7 +36,7 @@ START_TEST(test_every_command)
 	struct ledger_zone *z;
 	size_t n;
 	ck_assert_int_eq(ledger_zone_list(t.l, &z, &n, &err), 0);
-	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(n, 2); /* and example.net from the ZONE_BATCH */
 	ck_assert_str_eq(z[0].name, "example.com");
 	ck_assert_str_eq(z[0].policy, "default");
 	ck_assert(z[0].has_input);
@@ -48,14 +48,14 @@ START_TEST(test_every_command)
 
 	struct ledger_key *k;
 	ck_assert_int_eq(ledger_key_list(t.l, "example.com", &k, &n, &err), 0);
-	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(n, 3); /* with pool-1, claimed by the scenario's ENFORCE */
 	ck_assert_str_eq(k[0].key_id, "cafebabe0102");
 	ck_assert_uint_eq(k[0].role, LEDGER_ROLE_KSK);
 	ck_assert_uint_eq(k[0].key_tag, hsm_keytag(k[0].public_rdata, k[0].public_rdata_len));
 	ck_assert_uint_eq(k[0].rec[LEDGER_REC_DNSKEY].state, LEDGER_RUMOURED);
 	ck_assert_uint_eq(k[0].rec[LEDGER_REC_RRSIG].since, 1700000103);
-	ck_assert_uint_eq(k[1].rec[LEDGER_REC_DS].state, LEDGER_HIDDEN);
-	ck_assert_uint_eq(k[1].rec[LEDGER_REC_DS].since, 1700000000);
+	ck_assert_uint_eq(k[2].rec[LEDGER_REC_DS].state, LEDGER_HIDDEN);
+	ck_assert_uint_eq(k[2].rec[LEDGER_REC_DS].since, 1700000000);
 	ck_assert_uint_eq(k[0].wrapped_private_len, 40);
 	ledger_key_list_free(k, n);
 	ck_assert_int_eq(ledger_key_list(t.l, "other.org", &k, &n, &err), 0);
@@ -79,7 +79,7 @@ START_TEST(test_every_command)
 
 	uint64_t seq;
 	ck_assert_int_eq(ledger_origin_last_seq(t.l, 7, &seq, &err), 0);
-	ck_assert_uint_eq(seq, 114);
+	ck_assert_uint_eq(seq, 119);
 	uint32_t batch;
 	ck_assert_int_eq(ledger_sig_batch_last(t.l, "example.com", 2024010101, &batch, &err), 0);
 	ck_assert_uint_eq(batch, 1);
@@ -305,7 +305,7 @@ START_TEST(test_rejections)
 	/* The rejected sequences were not consumed. */
 	uint64_t last;
 	ck_assert_int_eq(ledger_origin_last_seq(t.l, 7, &last, &err), 0);
-	ck_assert_uint_eq(last, 114);
+	ck_assert_uint_eq(last, 119);
 	tl_close(&t);
 }
 END_TEST
@@ -504,10 +504,20 @@ START_TEST(test_signatures)
 	struct ledger_key *k;
 	size_t n;
 	ck_assert_int_eq(ledger_key_list(t.l, NULL, &k, &n, &err), 0);
+	ck_assert_uint_eq(n, 1); /* pool-2: a shared key example.net still uses */
+	ck_assert_str_eq(k[0].key_id, "pool-2");
+	ledger_key_list_free(k, n);
+	sample_cmd(&m, LEDGER_CMD_POLICY_DEL, 503);
+	ST(t.l, ++idx, &m, LEDGER_IN_USE);
+	/* Deleting example.net purges the shared key nobody uses any more... */
+	sample_cmd(&m, LEDGER_CMD_ZONE_DEL, 504);
+	m.zone.name = ledger_str("example.net");
+	ST(t.l, ++idx, &m, LEDGER_OK);
+	ck_assert_int_eq(ledger_key_list(t.l, NULL, &k, &n, &err), 0);
 	ck_assert_uint_eq(n, 0);
 	ledger_key_list_free(k, n);
 	/* ...and then the policy can go. */
-	sample_cmd(&m, LEDGER_CMD_POLICY_DEL, 503);
+	sample_cmd(&m, LEDGER_CMD_POLICY_DEL, 505);
 	ST(t.l, ++idx, &m, LEDGER_OK);
 	tl_close(&t);
 }
