@@ -42,7 +42,11 @@
 #define PROG "tandem-enforcer"
 /* Bytes per --content argument: below CONTROL_MAX_ARG (65535). */
 #define ENF_CHUNK 60000
-/* Default answer timeout for commands that are not marked ENF_LONG. */
+/*
+ * Default answer timeout for commands that are not marked ENF_LONG.  Those
+ * that may take long (whole zone lists, every zone of a policy, the
+ * enforcer itself) wait without limit: a timeout leaves the outcome unknown.
+ */
 #define ENF_TIMEOUT_MS 60000
 
 enum {
@@ -62,19 +66,19 @@ struct enf_cmd {
 
 /* The grammar, in ods-enforcer's help order; `+` marks Tandem additions. */
 static const struct enf_cmd commands[] = {
-	{ "update", "kasp", ENF_KASP, "update kasp", "import the PolicyFile (as policy import)" },
+	{ "update", "kasp", ENF_KASP | ENF_LONG, "update kasp", "import the PolicyFile (as policy import)" },
 	{ "update", "zonelist", ENF_ZONELIST | ENF_LONG, "update zonelist", "import the ZoneListFile (as zonelist import)" },
 	{ "update", "all", ENF_KASP | ENF_ZONELIST | ENF_LONG, "update all", "policy import + zonelist import" },
 	{ "update", "conf", 0, "update conf", "re-read conf.xml on this node" },
 	{ "repository", "list", 0, "repository list", "the HSM repositories of conf.xml" },
 	{ "policy", "list", 0, "policy list", "the policies" },
 	{ "policy", "export", 0, "policy export (-p|--policy P | -a|--all)", "kasp.xml of one or every policy" },
-	{ "policy", "import", ENF_KASP, "policy import [-r|--remove-missing-policies]", "import the PolicyFile" },
+	{ "policy", "import", ENF_KASP | ENF_LONG, "policy import [-r|--remove-missing-policies]", "import the PolicyFile" },
 	{ "policy", "purge", 0, "policy purge", "delete the policies no zone uses" },
-	{ "policy", "resalt", 0, "policy resalt", "new NSEC3 salts where older than Resalt" },
+	{ "policy", "resalt", ENF_LONG, "policy resalt", "new NSEC3 salts where older than Resalt" },
 	{ "zone", "list", 0, "zone list", "the zones" },
 	{ "zone", "add", 0, "zone add -z|--zone Z [-p|--policy P] [-s|--signerconf PATH] [-j|--in-type File|DNS] [-i|--input PATH] [-q|--out-type File|DNS] [-o|--output PATH] [-u|--xml]", "add a zone" },
-	{ "zone", "delete", 0, "zone delete (-z|--zone Z | -a|--all) [-u|--xml]", "delete a zone or all" },
+	{ "zone", "delete", ENF_LONG, "zone delete (-z|--zone Z | -a|--all) [-u|--xml]", "delete a zone or all" },
 	{ "zone", "set-policy", 0, "zone set-policy -z|--zone Z -p|--policy P [-u|--xml]", "move a zone to another policy" },
 	{ "zonelist", "export", ENF_EXPORT, "zonelist export [-f|--file PATH|-]", "write the zones to the ZoneListFile (PATH, - = stdout)" },
 	{ "zonelist", "import", ENF_ZONELIST | ENF_LONG, "zonelist import [-r|--remove-missing-zones] [-f|--file PATH]", "import the ZoneListFile (or PATH)" },
@@ -86,8 +90,8 @@ static const struct enf_cmd commands[] = {
 	{ "key", "ds-retract", 0, "key ds-retract -z|--zone Z (-x|--keytag TAG | -k|--cka_id ID)", "the DS retraction was submitted" },
 	{ "key", "ds-gone", 0, "key ds-gone -z|--zone Z (-x|--keytag TAG | -k|--cka_id ID)", "the DS is gone from the parent" },
 	{ "key", "generate", ENF_LONG, "key generate -d|--duration DUR (-p|--policy P | -a|--all)", "pre-generate keys for DUR" },
-	{ "key", "purge", 0, "key purge (-p|--policy P | -z|--zone Z) [-d|--delete]", "drop dead keys (-d: from the HSM too)" },
-	{ "key", "rollover", 0, "key rollover (-z|--zone Z | -p|--policy P) [-t|--keytype KSK|ZSK|CSK]", "start a manual rollover" },
+	{ "key", "purge", ENF_LONG, "key purge (-p|--policy P | -z|--zone Z) [-d|--delete]", "drop dead keys (-d: from the HSM too)" },
+	{ "key", "rollover", ENF_LONG, "key rollover (-z|--zone Z | -p|--policy P) [-t|--keytype KSK|ZSK|CSK]", "start a manual rollover" },
 	{ "rollover", "list", 0, "rollover list [-z|--zone Z]", "the next rollover of every key" },
 	{ "backup", "list", 0, "backup list [-r|--repository R]", "keys and their backup state" },
 	{ "backup", "prepare", 0, "backup prepare [-r|--repository R]", "mark keys as about to be backed up" },
@@ -96,7 +100,7 @@ static const struct enf_cmd commands[] = {
 	{ "enforce", NULL, ENF_LONG, "enforce [-z|--zone Z]", "run the enforcer now" },
 	{ "signconf", NULL, ENF_LONG, "signconf [-z|--zone Z]", "write the signconfs now" },
 	{ "queue", NULL, 0, "queue", "the scheduled tasks" },
-	{ "flush", NULL, 0, "flush", "run every scheduled task now" },
+	{ "flush", NULL, ENF_LONG, "flush", "run every scheduled task now" },
 	{ "time", "leap", ENF_LONG, "time leap [-t|--time YYYY-MM-DD-HH:MM:SS] [-a|--attach]", "move the enforcer's clock to the next event (testing)" },
 	{ "running", NULL, 0, "running", "is tandemd running?" },
 	{ "verbosity", NULL, 0, "verbosity N", "this node's log verbosity (0..4)" },

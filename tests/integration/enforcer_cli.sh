@@ -130,13 +130,16 @@ while True:
             off += 2 + n
         with open(log, "a") as f:
             f.write(json.dumps({"flags": flags, "argv": [a.hex() for a in argv]}) + "\n")
+        if argv == [b"queue", b"--slow"]:
+            import time
+            time.sleep(1.5)
         if argv[:2] == [b"zonelist", b"export"]:
             body = b"<ZoneList><Zone>" if b"--bad" in argv else open(answer, "rb").read()
         else:
             body = b"ok %d words\n" % argc
         c.sendall(struct.pack(">IHHI", magic, 1, 2, 12 + len(body)) +
                   struct.pack(">iII", 0, 0, len(body)) + body)
-    except EOFError:
+    except (EOFError, OSError):
         pass
     c.close()
 PY
@@ -275,6 +278,31 @@ printf 'zone list "unterminated\n' | "$ENF" "${FE[@]}" >/dev/null 2>"$D/err"
 rc=$?
 expect_rc 2 "interactive: unterminated quote"
 grep -q 'unterminated' "$D/err" || fail "unterminated quote: $(cat "$D/err")"
+# On a terminal: the prompt.
+"$CL_PY" - "$ENF" "$D/fake.sock" <<'PY' || fail "interactive on a TTY: no prompt"
+import os, subprocess, sys
+m, s = os.openpty()
+p = subprocess.Popen([sys.argv[1], "-s", sys.argv[2]], stdin=s, stdout=s, stderr=s)
+os.close(s)
+os.write(m, b"help queue\nexit\n")
+out = b""
+while True:
+    try:
+        r = os.read(m, 4096)
+    except OSError:
+        break
+    if not r:
+        break
+    out += r
+rc = p.wait()
+sys.exit(not (rc == 0 and out.count(b"enforcer> ") == 2 and b"the scheduled tasks" in out))
+PY
+# -t: no answer in time is "unavailable" (3).
+start=$(cl__now)
+run "${FE[@]}" -t 300 queue --slow
+expect_rc 3 "-t 300 against a slow answer"
+grep -q "no answer from tandemd in time" "$D/err" || fail "-t: $(cat "$D/err")"
+[ $(( $(cl__now) - start )) -lt 1400 ] || fail "-t 300 waited $(( $(cl__now) - start )) ms"
 kill "$FAKE_PID" 2>/dev/null
 wait "$FAKE_PID" 2>/dev/null
 FAKE_PID=
