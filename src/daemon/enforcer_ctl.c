@@ -15,7 +15,8 @@
  *     --content-zonelist CHUNK...`;
  *   - `zonelist export` receives the zonelist.xml text, checks it against
  *     the schema and writes it atomically to ZoneListFile (or -f PATH, or
- *     stdout with -f -);
+ *     stdout with -f -); `zone add|delete|set-policy -u|--xml` do the same
+ *     export after the change succeeded;
  *   - the command words are checked against the grammar (an unknown command
  *     is a usage error, exit 2, even with no tandemd running), `help` and
  *     --help print the grammar, and with no command it reads commands one
@@ -55,6 +56,7 @@ enum {
 	ENF_ZONELIST = 1u << 2,  /* append ZoneListFile (or -f PATH) as --content */
 	ENF_EXPORT = 1u << 3,    /* zonelist export: write the answer to a file */
 	ENF_LOCAL = 1u << 4,     /* answered here (help) */
+	ENF_XML = 1u << 5,       /* -u|--xml: then zonelist export to ZoneListFile */
 };
 
 struct enf_cmd {
@@ -77,9 +79,9 @@ static const struct enf_cmd commands[] = {
 	{ "policy", "purge", 0, "policy purge", "delete the policies no zone uses" },
 	{ "policy", "resalt", ENF_LONG, "policy resalt", "new NSEC3 salts where older than Resalt" },
 	{ "zone", "list", 0, "zone list", "the zones" },
-	{ "zone", "add", 0, "zone add -z|--zone Z [-p|--policy P] [-s|--signerconf PATH] [-j|--in-type File|DNS] [-i|--input PATH] [-q|--out-type File|DNS] [-o|--output PATH] [-u|--xml]", "add a zone" },
-	{ "zone", "delete", ENF_LONG, "zone delete (-z|--zone Z | -a|--all) [-u|--xml]", "delete a zone or all" },
-	{ "zone", "set-policy", 0, "zone set-policy -z|--zone Z -p|--policy P [-u|--xml]", "move a zone to another policy" },
+	{ "zone", "add", ENF_XML, "zone add -z|--zone Z [-p|--policy P] [-s|--signerconf PATH] [-j|--in-type File|DNS] [-i|--input PATH] [-q|--out-type File|DNS] [-o|--output PATH] [-u|--xml]", "add a zone" },
+	{ "zone", "delete", ENF_LONG | ENF_XML, "zone delete (-z|--zone Z | -a|--all) [-u|--xml]", "delete a zone or all" },
+	{ "zone", "set-policy", ENF_XML, "zone set-policy -z|--zone Z -p|--policy P [-u|--xml]", "move a zone to another policy" },
 	{ "zonelist", "export", ENF_EXPORT, "zonelist export [-f|--file PATH|-]", "write the zones to the ZoneListFile (PATH, - = stdout)" },
 	{ "zonelist", "import", ENF_ZONELIST | ENF_LONG, "zonelist import [-r|--remove-missing-zones] [-f|--file PATH]", "import the ZoneListFile (or PATH)" },
 	{ "key", "list", 0, "key list [-v|--verbose] [-d|--debug] [-f|--full] [-p|--parsable] [-z|--zone Z] [-k|--keystate S | -a|--all]", "the keys" },
@@ -436,7 +438,7 @@ static bool request_fits(const struct words *w, const char *what)
 
 /* `zonelist export`: check the answer, then write or print it. */
 static int export_zonelist(struct enf_ctx *ctx, const struct control_response *resp,
-			   const char *target)
+			   const char *target, bool quiet_json)
 {
 	struct tdm_zonelist *zl = NULL;
 	struct tdm_err err = { "" };
@@ -459,7 +461,9 @@ static int export_zonelist(struct enf_ctx *ctx, const struct control_response *r
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		return CONTROL_EXIT_FAIL;
 	}
-	if (ctx->flags & CONTROL_F_JSON) {
+	if ((ctx->flags & CONTROL_F_JSON) && quiet_json) {
+		/* The command's own JSON answer was the one document. */
+	} else if (ctx->flags & CONTROL_F_JSON) {
 		struct tdm_json j;
 		tdm_json_init(&j);
 		tdm_json_object_begin(&j);
@@ -472,6 +476,47 @@ static int export_zonelist(struct enf_ctx *ctx, const struct control_response *r
 		printf("exported %zu zone%s to %s\n", n, n == 1 ? "" : "s", target);
 	}
 	return CONTROL_EXIT_OK;
+}
+
+/* Is -u or --xml among the options? */
+static bool has_xml_option(int argc, char **argv, int from)
+{
+	for (int i = from; i < argc; i++)
+		if (strcmp(argv[i], "-u") == 0 || strcmp(argv[i], "--xml") == 0)
+			return true;
+	return false;
+}
+
+/*
+ * After `zone add|delete|set-policy -u`: the zone list as it is now, to
+ * conf.xml's ZoneListFile (ods-enforcer writes it itself; here the file is
+ * on this machine, not the leader's).
+ */
+static int export_after_change(struct enf_ctx *ctx, const char *sock)
+{
+	char w1[] = "zonelist", w2[] = "export";
+	char *words[] = { w1, w2, NULL };
+	struct control_request req = { 0, 2, words };
+	struct control_response resp;
+	struct tdm_err err = { "" };
+	const char *path = conf_file(ctx, false);
+	int rc;
+
+	if (path == NULL)
+		return CONTROL_EXIT_FAIL;
+	rc = control_call(sock, &req, &resp, 0, &err);
+	if (rc != 0) {
+		fprintf(stderr, PROG ": the change is done, but %s was not written: %s\n", path, err.msg);
+		return CONTROL_EXIT_UNAVAILABLE;
+	}
+	if (resp.status != CONTROL_EXIT_OK) {
+		fprintf(stderr, PROG ": the change is done, but %s was not written: %s", path, resp.body);
+		rc = resp.status;
+	} else {
+		rc = export_zonelist(ctx, &resp, path, true);
+	}
+	control_response_clear(&resp);
+	return rc;
 }
 
 static int run_command(struct enf_ctx *ctx, int argc, char **argv)
@@ -558,13 +603,17 @@ static int run_command(struct enf_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((c->flags & ENF_EXPORT) && resp.status == CONTROL_EXIT_OK) {
-		rc = export_zonelist(ctx, &resp, file);
+		rc = export_zonelist(ctx, &resp, file, false);
 	} else {
 		/* Answers to stdout, refusals ("error: ...") to stderr. */
 		fputs(resp.body, strncmp(resp.body, "error:", 6) == 0 ? stderr : stdout);
 		rc = resp.status;
 	}
 	control_response_clear(&resp);
+	if ((c->flags & ENF_XML) && rc == CONTROL_EXIT_OK && has_xml_option(argc, argv, skip)) {
+		fflush(stdout);
+		rc = export_after_change(ctx, sock);
+	}
 out:
 	free(sockbuf);
 	words_free(&w);

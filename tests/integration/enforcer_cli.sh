@@ -234,6 +234,18 @@ expect_rc 0 "zonelist export --json -f"
 check "w == [b'zonelist', b'export'] and flags == 0"
 "$CL_PY" -c "import json,sys; o=json.load(open('$D/out')); sys.exit(not (o['zones']==3 and o['path']=='$D/sub/zl.xml'))" ||
 	fail "zonelist export --json: $(cat "$D/out")"
+# zone add -u: the change, then the export to ZoneListFile.
+rm -f "$D/zonelist.xml"
+n=$(nreq)
+run "${FE[@]}" zone add -z new.example -u
+expect_rc 0 "zone add -u (fake)"
+[ "$(nreq)" = $((n + 2)) ] || fail "zone add -u: $(( $(nreq) - n )) requests, want 2"
+check "w == [b'zonelist', b'export']"
+cmp -s "$D/zonelist.xml" "$D/answer.xml" || fail "zone add -u: ZoneListFile not written"
+grep -q "^exported 3 zones to $D/zonelist.xml" "$D/out" || fail "zone add -u said: $(cat "$D/out")"
+n=$(nreq)
+run "${FE[@]}" zone delete -z new.example
+[ "$(nreq)" = $((n + 1)) ] || fail "zone delete without -u exported"
 cp "$D/zonelist.xml" "$D/before.xml"
 run "${FE[@]}" zonelist export --bad
 expect_rc 1 "zonelist export of an invalid answer"
