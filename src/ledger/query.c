@@ -56,6 +56,8 @@ void ledger__read_states(sqlite3_stmt *st, int i, struct ledger_record_state_t r
 
 int ledger_zone_list(struct ledger *l, struct ledger_zone **out, size_t *n, struct tdm_err *err)
 {
+	/* Per zone: one primary-key range of signatures and one of publications.
+	 * A GROUP BY pass over signatures measured no faster (docs/ledger.md §7). */
 	sqlite3_stmt *st = ledger__stmt(l,
 		"SELECT z.name, z.policy, z.in_type, z.in_uri, z.out_type, z.out_uri, z.signconf, "
 		"z.input_serial, p.serial, p.sha256, p.time, "

@@ -131,7 +131,9 @@ int ledger_zones_due(struct ledger *l, uint64_t now, size_t limit, char ***names
 				       "ORDER BY next_due, name LIMIT ?2", err);
 	if (st == NULL)
 		return TDM_EDB;
-	sqlite3_bind_int64(st, 1, ledger__time_to_db(now));
+	/* Only now = UINT64_MAX reaches the zones due "never" (stored as INT64_MAX). */
+	sqlite3_bind_int64(st, 1, now == UINT64_MAX ? INT64_MAX
+			   : now >= (uint64_t)INT64_MAX ? INT64_MAX - 1 : (int64_t)now);
 	sqlite3_bind_int64(st, 2, limit == 0 || limit > (size_t)INT64_MAX ? -1 : (int64_t)limit);
 	return names_of(l, st, names, n, err);
 }

@@ -13,6 +13,7 @@
 TCase *tcase_codec(void);
 TCase *tcase_apply(void);
 TCase *tcase_snapshot(void);
+TCase *tcase_enforce(void);
 
 /** Fill @p m with a valid sample command of @p type (static data), id (7, seq). */
 void sample_cmd(struct ledger_cmd *m, unsigned type, uint64_t seq);

@@ -16,6 +16,7 @@ int main(void)
 	suite_add_tcase(s, tcase_codec());
 	suite_add_tcase(s, tcase_apply());
 	suite_add_tcase(s, tcase_snapshot());
+	suite_add_tcase(s, tcase_enforce());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,6 +1,7 @@
 /*
  * The command codec: round trips, truncations, byte flips, bounds, framing.
  */
+#define _GNU_SOURCE /* memmem */
 #include "hsm/hsm.h"
 #include "ledger_tests.h"
 
@@ -114,6 +115,12 @@ START_TEST(test_flips)
 	free(buf);
 }
 END_TEST
+
+static void enc_ok_free(const struct ledger_cmd *m)
+{
+	size_t len;
+	free(enc(m, &len));
+}
 
 static int decode_rc(const uint8_t *p, size_t n, char *msg)
 {
@@ -289,6 +296,174 @@ START_TEST(test_bounds)
 }
 END_TEST
 
+/* Offset of the first occurrence of @p s in the entry (it must be there). */
+static size_t find(const uint8_t *buf, size_t len, const char *s)
+{
+	const uint8_t *p = memmem(buf, len, s, strlen(s));
+	ck_assert_msg(p != NULL, "%s not in the entry", s);
+	return (size_t)(p - buf);
+}
+
+/* Decode of @p buf with byte @p off set to @p v: TDM_ECODEC naming @p field. */
+static void patched_refused(const uint8_t *buf, size_t len, size_t off, uint8_t v, const char *field)
+{
+	char msg[TDM_ERRMSG_SIZE];
+	uint8_t *p = malloc(len);
+	memcpy(p, buf, len);
+	p[off] = v;
+	ck_assert_int_eq(decode_rc(p, len, msg), TDM_ECODEC);
+	ck_assert_msg(strstr(msg, field) != NULL, "want %s in: %s", field, msg);
+	free(p);
+}
+
+static void encode_refused(const struct ledger_cmd *m, const char *field)
+{
+	struct tdm_err err;
+	uint8_t *buf = NULL;
+	size_t len;
+	tdm_err_clear(&err);
+	ck_assert_int_eq(ledger_cmd_encode(m, &buf, &len, &err), TDM_EINVAL);
+	ck_assert_msg(strstr(err.msg, field) != NULL, "want %s in: %s", field, err.msg);
+	ck_assert_uint_eq(ledger_cmd_encoded_size(m), 0);
+}
+
+/* The format-2 commands: version-1 headers, value ranges, counts, the salt. */
+START_TEST(test_format2)
+{
+	static const unsigned types[3] = { LEDGER_CMD_ZONE_BATCH, LEDGER_CMD_ENFORCE, LEDGER_CMD_BACKUP };
+	struct ledger_cmd m;
+	size_t len;
+	char msg[TDM_ERRMSG_SIZE];
+
+	/* A format-2 command in a version-1 header: malformed, naming the type. */
+	for (int i = 0; i < 3; i++) {
+		sample_cmd(&m, types[i], 1);
+		uint8_t *buf = enc(&m, &len);
+		buf[5] = 1;
+		ck_assert_int_eq(decode_rc(buf, len, msg), TDM_ECODEC);
+		ck_assert_msg(strstr(msg, ledger_cmd_type_name(types[i])) && strstr(msg, "version"), "%s", msg);
+		free(buf);
+		m.version = 1;
+		encode_refused(&m, "version");
+	}
+	/* An old command in a version-1 header is fine. */
+	sample_cmd(&m, LEDGER_CMD_ZONE_ADD, 1);
+	m.version = 1;
+	uint8_t *buf = enc(&m, &len);
+	ck_assert_int_eq(decode_rc(buf, len, NULL), 0);
+	free(buf);
+
+	/* ENFORCE: every enumerated field out of range, at decode and at encode. */
+	sample_cmd(&m, LEDGER_CMD_ENFORCE, 1);
+	buf = enc(&m, &len);
+	size_t k0 = find(buf, len, "cafebabe0102") + 12; /* zones[0].keys[0].op */
+	size_t k1 = find(buf, len, "pool-1") + 6;        /* zones[0].keys[1].op */
+	patched_refused(buf, len, k0, 0, "zones[0].keys[0].op");
+	patched_refused(buf, len, k0, 3, "zones[0].keys[0].op");
+	patched_refused(buf, len, k0 + 1, 3, "claim_scope");
+	patched_refused(buf, len, k1 + 2, 0, "zones[0].keys[1].claim_role");
+	patched_refused(buf, len, k1 + 2, 4, "claim_role");
+	patched_refused(buf, len, k0 + 3, 3, "goal");
+	patched_refused(buf, len, k0 + 4, LEDGER_DS_AT_PARENT_MAX + 1, "ds_at_parent");
+	patched_refused(buf, len, k0 + 5 + 16, 4, "ds.state");
+	patched_refused(buf, len, k0 + 5 + 16 + 3 * 9, 4, "rrsig.state");
+	size_t salt = find(buf, len, "0a1B2c3D");
+	patched_refused(buf, len, salt + 3, 'g', "zones[0].salt");
+	/* Without a claim the role byte is not interpreted (and stays canonical). */
+	uint8_t *p = malloc(len);
+	memcpy(p, buf, len);
+	p[k0 + 2] = 9;
+	struct ledger_cmd d;
+	struct tdm_err err;
+	ck_assert_int_eq(ledger_cmd_decode(p, len, &d, &err), 0);
+	ck_assert_uint_eq(d.enforce.zones[0].keys[0].claim_role, 9);
+	size_t len2;
+	uint8_t *q = enc(&d, &len2);
+	ck_assert(len2 == len && memcmp(p, q, len) == 0);
+	free(q);
+	ledger_cmd_clear(&d);
+	free(p);
+	/* Counts that cannot fit are refused before allocating. */
+	memcpy(msg, "", 1);
+	p = malloc(len);
+	memcpy(p, buf, len);
+	be32(p + LEDGER_HEADER_SIZE + 8, 0xffffffffu);
+	ck_assert_int_eq(decode_rc(p, len, msg), TDM_ECODEC);
+	ck_assert_msg(strstr(msg, "field count at offset 40"), "%s", msg);
+	memcpy(p, buf, len);
+	be32(p + salt + 8 + 8, 0x10000000u); /* zones[0].nkeys, after the salt and salt_time */
+	ck_assert_int_eq(decode_rc(p, len, msg), TDM_ECODEC);
+	ck_assert_msg(strstr(msg, "zones[0].nkeys"), "%s", msg);
+	free(p);
+	free(buf);
+
+	struct ledger_enforce_key ek;
+	struct ledger_enforce_zone ez;
+	memset(&ez, 0, sizeof ez);
+	ez.zone = ledger_str("example.com");
+	ez.nkeys = 1;
+	ez.keys = &ek;
+	memset(&m, 0, sizeof m);
+	m.type = LEDGER_CMD_ENFORCE;
+	m.enforce.time = 1;
+	m.enforce.nzones = 1;
+	m.enforce.zones = &ez;
+	sample_enforce_key(&ek, "k", LEDGER_EK_SET, 0, 0);
+	enc_ok_free(&m);
+	ek.op = 3;
+	encode_refused(&m, "keys[0].op");
+	sample_enforce_key(&ek, "k", LEDGER_EK_SET, LEDGER_SCOPE_POOL, LEDGER_ROLE_KSK);
+	encode_refused(&m, "claim_scope");
+	sample_enforce_key(&ek, "k", LEDGER_EK_SET, LEDGER_SCOPE_ZONE, 0);
+	encode_refused(&m, "claim_role");
+	sample_enforce_key(&ek, "k", LEDGER_EK_SET, 0, 0);
+	ek.goal = 3;
+	encode_refused(&m, "goal");
+	sample_enforce_key(&ek, "k", LEDGER_EK_SET, 0, 0);
+	ek.rec[LEDGER_REC_DNSKEY].state = 4;
+	encode_refused(&m, "dnskey.state");
+	sample_enforce_key(&ek, "k", LEDGER_EK_SET, 0, 0);
+	ez.salt = ledger_str("xyz");
+	encode_refused(&m, "salt");
+	char salt_buf[512];
+	memset(salt_buf, 'a', 511);
+	salt_buf[511] = '\0';
+	ez.salt = ledger_str(salt_buf);
+	encode_refused(&m, "salt");
+	ez.salt.len = 510;
+	enc_ok_free(&m);
+	ez.keys = NULL;
+	encode_refused(&m, "NULL array");
+
+	/* ZONE_BATCH: operation out of range, count too large. */
+	sample_cmd(&m, LEDGER_CMD_ZONE_BATCH, 1);
+	buf = enc(&m, &len);
+	patched_refused(buf, len, LEDGER_HEADER_SIZE + 4, 0, "zones[0].op");
+	patched_refused(buf, len, LEDGER_HEADER_SIZE + 4, 4, "zones[0].op");
+	p = malloc(len);
+	memcpy(p, buf, len);
+	be32(p + LEDGER_HEADER_SIZE, 0x7fffffffu);
+	ck_assert_int_eq(decode_rc(p, len, msg), TDM_ECODEC);
+	ck_assert_msg(strstr(msg, "count"), "%s", msg);
+	free(p);
+	free(buf);
+	struct ledger_zone_op op = { .op = 0, .name = ledger_str("a") };
+	m.zone_batch.zones = &op;
+	m.zone_batch.nzones = 1;
+	encode_refused(&m, "op");
+
+	/* BACKUP: action out of range. */
+	sample_cmd(&m, LEDGER_CMD_BACKUP, 1);
+	buf = enc(&m, &len);
+	size_t act = find(buf, len, "SoftHSM") + 7;
+	patched_refused(buf, len, act, 0, "action");
+	patched_refused(buf, len, act, 4, "action");
+	free(buf);
+	m.backup.action = 4;
+	encode_refused(&m, "action");
+}
+END_TEST
+
 START_TEST(test_key_tag)
 {
 	/* RFC 4034 Appendix B over a known DNSKEY: the root KSK-2017, tag 20326. */
@@ -311,6 +486,7 @@ TCase *tcase_codec(void)
 	tcase_add_test(tc, test_framing);
 	tcase_add_test(tc, test_messages);
 	tcase_add_test(tc, test_bounds);
+	tcase_add_test(tc, test_format2);
 	tcase_add_test(tc, test_key_tag);
 	return tc;
 }
