@@ -704,8 +704,8 @@ START_TEST(test_scale)
 	struct ledger_cmd m;
 	struct tdm_err err;
 	uint64_t idx = 0, seq = 0;
-	char (*names)[32] = calloc(nz, sizeof *names);
-	char (*kids)[32] = calloc(2 * nz, sizeof *kids);
+	char (*names)[40] = calloc(nz, sizeof *names);
+	char (*kids)[40] = calloc(2 * nz, sizeof *kids);
 	tl_open(&t);
 	sample_cmd(&m, LEDGER_CMD_POLICY_PUT, ++seq);
 	ST(t.l, ++idx, &m, LEDGER_OK);
