@@ -5,15 +5,28 @@
  * --repository).  When OUTPUT exists its signatures are reused where they
  * are still good (it is streamed once, after the input is prepared).  All logic is in src/signer; this
  * is the command line, the PKCS#11 backend and the summary line.
+ *
+ * --ledger STATE_DB (emergency signing from a tandemd node's own ledger):
+ * a Locator that no repository holds as a token object is looked up in the
+ * keys table of STATE_DB, opened read-only with SQLite (WAL: safe while
+ * tandemd writes; nothing in src/ledger is used, so the file is never
+ * created, migrated or written).  Its wrapped private half is unwrapped
+ * under the cluster KEK (hsm_key_unwrap) into a session object of the
+ * repository the ledger row names (else --repository, else the first);
+ * every worker process does the same after its own hsm_ctx_open().  The
+ * DNSKEY RDATA is the row's public_rdata with flags 257 for a KSK or CSK,
+ * 256 for a ZSK.
  */
 #include "common/clock.h"
 #include "common/conf.h"
 #include "common/error.h"
+#include "common/hex.h"
 #include "common/log.h"
 #include "hsm/hsm.h"
 #include "signer/signer.h"
 
 #include <getopt.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +40,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: tandem-signzone -c CONF -s SIGNCONF [-z ZONE] INPUT OUTPUT\n"
 		"                       [--workers N] [--threads] [--now TIME]\n"
-		"                       [--repository NAME] [--full] [-v] [-h]\n"
+		"                       [--repository NAME] [--ledger STATE_DB] [--full]\n"
+		"                       [-v] [-h]\n"
 		"\n"
 		"Sign the zone file INPUT with the keys and parameters of SIGNCONF and\n"
 		"write the signed zone to OUTPUT (atomically).  If OUTPUT exists, its\n"
@@ -38,6 +52,9 @@ static void usage(FILE *f)
 		"  -z, --zone ZONE        zone name (default: the signconf's)\n"
 		"      --repository NAME  look for keys only in this repository\n"
 		"                         (default: every repository of CONF, in order)\n"
+		"      --ledger STATE_DB  keys that no repository holds are taken from this\n"
+		"                         tandemd ledger (read-only) and unwrapped under the\n"
+		"                         cluster KEK of the node's token\n"
 		"      --workers N        signing workers (default: number of CPUs)\n"
 		"      --threads          sign in threads instead of processes\n"
 		"      --now TIME         the time to sign at (seconds or\n"
@@ -49,11 +66,23 @@ static void usage(FILE *f)
 
 /*- PKCS#11 backend ----------------------------------------------------------*/
 
+/* A key of the ledger (--ledger): what the keys table says of a Locator. */
+struct ledger_row {
+	uint8_t *wrapped;       /* wrapped private half (hsm_key_unwrap) */
+	size_t wrapped_len;
+	uint8_t *rdata;         /* DNSKEY RDATA, flags set from the role */
+	size_t rdata_len;
+	uint8_t algorithm;
+	char *key_id;
+	int repo;               /* the repository to unwrap in */
+};
+
 struct keyref {
 	const struct tdm_signconf_key *sk;
 	int repo;               /* index into conf->repositories, -1 = search */
 	uint8_t *dnskey;
 	size_t dnskey_len;
+	struct ledger_row *lk;  /* NULL: not in the ledger (or no --ledger) */
 };
 
 struct backend_arg {
@@ -83,7 +112,34 @@ static int open_repo(const struct backend_arg *a, struct backend_state *s, size_
 	return rc;
 }
 
-/* Find key k: in its known repository, or the first repository holding it. */
+/*
+ * Key k is not a token object but a key of the ledger: unwrap it into a
+ * session object of the repository its row names (each process and ctx
+ * does this once; hsm_key_unwrap returns the same object again).
+ */
+static int unwrap_key(const struct backend_arg *a, struct backend_state *s, size_t k,
+		      int *repo_out, struct tdm_err *err)
+{
+	const struct keyref *kr = &a->keys[k];
+	const struct ledger_row *lk = kr->lk;
+	int r = lk->repo, rc;
+	if ((rc = open_repo(a, s, (size_t)r, err)) != 0)
+		return rc;
+	rc = hsm_key_unwrap(s->ctx[r], lk->wrapped, lk->wrapped_len, lk->algorithm,
+			    kr->sk->locator, &s->key[k], err);
+	if (rc == 0 && hsm_key_algorithm(s->key[k]) != kr->sk->algorithm)
+		rc = hsm_key_set_algorithm(s->ctx[r], s->key[k], kr->sk->algorithm, err);
+	if (rc != 0) {
+		tdm_err_wrap(err, "ledger key %s (CKA_ID %s), repository %s", lk->key_id,
+			     kr->sk->locator, a->conf->repositories[r].name);
+		return rc;
+	}
+	*repo_out = r;
+	return 0;
+}
+
+/* Find key k: in its known repository, or the first repository holding it,
+ * else (--ledger) unwrap it from the ledger. */
 static int find_key(const struct backend_arg *a, struct backend_state *s, size_t k,
 		    int *repo_out, struct tdm_err *err)
 {
@@ -121,6 +177,8 @@ static int find_key(const struct backend_arg *a, struct backend_state *s, size_t
 			return rc;
 		}
 	}
+	if (kr->lk != NULL)
+		return unwrap_key(a, s, k, repo_out, err);
 	if (last - first == 1)
 		return tdm_err_fail(err, TDM_ENOKEY, "key CKA_ID %s not found in repository %s", id,
 				    a->conf->repositories[first].name);
@@ -188,6 +246,107 @@ static int be_sign(void *state, size_t key, const uint8_t *data, size_t len, uin
 	return 0;
 }
 
+/*- the ledger (--ledger) -------------------------------------------------------*/
+
+static void ledger_row_free(struct ledger_row *lk)
+{
+	if (lk == NULL)
+		return;
+	free(lk->wrapped);
+	free(lk->rdata);
+	free(lk->key_id);
+	free(lk);
+}
+
+static uint8_t *blob_dup(sqlite3_stmt *st, int col, size_t *len)
+{
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	const void *p = sqlite3_column_blob(st, col);
+	uint8_t *b = tdm_malloc(n + 1);
+	if (n > 0)
+		memcpy(b, p, n);
+	*len = n;
+	return b;
+}
+
+/*
+ * Look every Locator of the signconf up in the keys table of the ledger at
+ * `path` (read-only; never created).  A Locator the ledger lacks keeps
+ * lk == NULL: it must be a token object.  Roles: 1 KSK, 2 ZSK, 3 CSK
+ * (enum ledger_key_role).
+ */
+static int ledger_rows_load(struct backend_arg *a, const char *path, int only_repo,
+			    struct tdm_err *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = 0, src;
+	src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_busy_timeout(db, 5000);
+	if (src == SQLITE_OK)
+		src = sqlite3_prepare_v2(db,
+					 "SELECT id, role, algorithm, public_rdata, wrapped_private, "
+					 "repository FROM keys WHERE cka_id = ?1 ORDER BY id",
+					 -1, &st, NULL);
+	if (src != SQLITE_OK) {
+		rc = tdm_err_fail(err, TDM_EDB, "%s: not a readable tandemd ledger: %s", path,
+				  db ? sqlite3_errmsg(db) : sqlite3_errstr(src));
+		goto out;
+	}
+	for (size_t k = 0; k < a->n_keys && rc == 0; k++) {
+		const struct tdm_signconf_key *sk = a->keys[k].sk;
+		struct ledger_row *lk;
+		uint8_t *id = NULL;
+		size_t id_len = 0;
+		const char *repo;
+		int role;
+		if (sk->locator == NULL || tdm_hex_decode_alloc(sk->locator, &id, &id_len) != 0) {
+			free(id);
+			continue; /* find_key reports it */
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_blob(st, 1, id, (int)id_len, SQLITE_TRANSIENT);
+		free(id);
+		src = sqlite3_step(st);
+		if (src == SQLITE_DONE)
+			continue;
+		if (src != SQLITE_ROW) {
+			rc = tdm_err_fail(err, TDM_EDB, "%s: key CKA_ID %s: %s", path, sk->locator,
+					  sqlite3_errmsg(db));
+			break;
+		}
+		lk = tdm_calloc(1, sizeof *lk);
+		lk->key_id = tdm_strdup((const char *)sqlite3_column_text(st, 0));
+		role = sqlite3_column_int(st, 1);
+		lk->algorithm = (uint8_t)sqlite3_column_int(st, 2);
+		lk->rdata = blob_dup(st, 3, &lk->rdata_len);
+		lk->wrapped = blob_dup(st, 4, &lk->wrapped_len);
+		repo = (const char *)sqlite3_column_text(st, 5);
+		a->keys[k].lk = lk;
+		if (lk->rdata_len < 4 || lk->wrapped_len == 0) {
+			rc = tdm_err_fail(err, TDM_EINVAL,
+					  "%s: key %s (CKA_ID %s): no public key or no wrapped private key",
+					  path, lk->key_id, sk->locator);
+			break;
+		}
+		/* The DNSKEY flags follow the role: 257 KSK or CSK, 256 ZSK. */
+		lk->rdata[0] = 1;
+		lk->rdata[1] = role == 2 ? 0 : 1;
+		lk->repo = only_repo >= 0 ? only_repo : 0;
+		for (size_t r = 0; repo != NULL && only_repo < 0 && r < a->conf->n_repositories; r++)
+			if (strcmp(a->conf->repositories[r].name, repo) == 0)
+				lk->repo = (int)r;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			tdm_log_warn("%s: CKA_ID %s names more than one key; using %s", path,
+				     sk->locator, lk->key_id);
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
 /*- keys ---------------------------------------------------------------------*/
 
 /*
@@ -219,14 +378,35 @@ static int resolve_keys(struct backend_arg *a, struct tdm_err *err)
 			s->kctx = tdm_calloc(a->n_keys + 1, sizeof *s->kctx);
 		}
 		{
+			struct ledger_row *lk = kr->lk;
 			int repo;
+			/* A token object first; a key of the ledger only if none. */
+			kr->lk = NULL;
 			rc = find_key(a, s, k, &repo, err);
-			if (rc == 0) {
+			if (rc == TDM_ENOKEY && lk != NULL) {
+				kr->lk = lk;
+				rc = unwrap_key(a, s, k, &repo, err);
+				if (rc == 0) {
+					kr->repo = repo;
+					kr->dnskey = tdm_malloc(lk->rdata_len);
+					memcpy(kr->dnskey, lk->rdata, lk->rdata_len);
+					kr->dnskey_len = lk->rdata_len;
+					tdm_log_info("key CKA_ID %s: ledger key %s, unwrapped in repository %s",
+						     sk->locator, lk->key_id,
+						     a->conf->repositories[repo].name);
+				}
+			} else if (rc == 0) {
+				if (lk != NULL)
+					tdm_log_info("key CKA_ID %s: a token object of repository %s (not the ledger's)",
+						     sk->locator, a->conf->repositories[repo].name);
+				ledger_row_free(lk);
 				kr->repo = repo;
 				rc = hsm_key_dnskey_rdata(s->ctx[repo], s->key[k], sk->flags,
 							  &kr->dnskey, &kr->dnskey_len, err);
 				if (rc != 0)
 					tdm_err_wrap(err, "key CKA_ID %s", sk->locator);
+			} else {
+				kr->lk = lk;
 			}
 		}
 	}
@@ -266,12 +446,13 @@ int main(int argc, char **argv)
 		{ "now", required_argument, NULL, 'n' },
 		{ "repository", required_argument, NULL, 'r' },
 		{ "full", no_argument, NULL, 'f' },
+		{ "ledger", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = NULL, *sc_path = NULL, *zone = NULL, *now_s = NULL;
-	const char *repo_name = NULL, *input, *output;
+	const char *repo_name = NULL, *ledger_path = NULL, *input, *output;
 	unsigned workers = 0;
 	bool threads = false, full = false;
 	int verbosity = TDM_LOG_WARN, opt, rc;
@@ -312,6 +493,7 @@ int main(int argc, char **argv)
 		case 'n': now_s = optarg; break;
 		case 'r': repo_name = optarg; break;
 		case 'f': full = true; break;
+		case 'l': ledger_path = optarg; break;
 		case 'v': verbosity++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -375,6 +557,16 @@ int main(int argc, char **argv)
 		ba.keys[k].repo = -1;
 	}
 	tdm_log_notice("zone %s: read in %.3f s", zone, elapsed(&t0));
+	if (ledger_path != NULL) {
+		if (conf->n_repositories == 0) {
+			rc = tdm_err_fail(&err, TDM_EINVAL,
+					  "--ledger: %s has no <Repository> to unwrap keys in",
+					  conf_path);
+			goto fail;
+		}
+		if ((rc = ledger_rows_load(&ba, ledger_path, ba.only_repo, &err)) != 0)
+			goto fail;
+	}
 	if ((rc = resolve_keys(&ba, &err)) != 0)
 		goto fail;
 	tdm_log_notice("zone %s: keys resolved at %.3f s", zone, elapsed(&t0));
@@ -438,8 +630,10 @@ fail:
 out:
 	signer_zone_free(z);
 	if (ba.keys != NULL)
-		for (size_t k = 0; k < ba.n_keys; k++)
+		for (size_t k = 0; k < ba.n_keys; k++) {
 			free(ba.keys[k].dnskey);
+			ledger_row_free(ba.keys[k].lk);
+		}
 	free(ba.keys);
 	free(keys);
 	tdm_signconf_free(sc);
