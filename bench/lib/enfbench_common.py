@@ -17,6 +17,7 @@ import time
 
 ZONE_FMT = "z%06d.bench.example"
 ADD_FMT = "add%04d.bench.example"
+FILL_FMT = "fill%05d.bench.example"
 
 
 class BenchError(Exception):

@@ -221,6 +221,9 @@ def run(d, zones, adds, deadline, progress, log):
 			res["note"] = "%d of %d zones had no signconf at the time limit" % (zones - n, zones)
 			return res
 
+		# baseline: a command that does no work (process start, socket)
+		res["noop_call"] = stats_ms([ods.ctl("running", timeout=30)[3] for _ in range(20)])
+
 		# 2. zone add one by one
 		progress.step("ODS: %d zone add calls on top of %d zones" % (adds, zones))
 		calls, enforced, missing = [], [], []

@@ -25,7 +25,7 @@ import subprocess
 import time
 import urllib.request
 
-from enfbench_common import (ADD_FMT, ZONE_FMT, BenchError, dir_bytes, file_bytes, make_token,
+from enfbench_common import (ADD_FMT, ZONE_FMT, BenchError, FILL_FMT, count_signconfs, dir_bytes, file_bytes, make_token,
 			     proc_cpu_seconds, first_seen, quarter_rates, run_timed, softhsm_module, stats_ms,
 			     wait_file, wait_signconfs, write_kasp, write_zonelist, zone_paths)
 
@@ -57,11 +57,12 @@ def _free_ports(n):
 
 
 class Tandem:
-	def __init__(self, build, d, own, progress, log):
+	def __init__(self, build, d, own, own_policy, progress, log):
 		self.tandemd = find_bin(build, "tandemd")
 		self.enforcer = find_bin(build, "tandem-enforcer")
 		self.d = d
 		self.own = own
+		self.own_policy = own_policy
 		self.progress = progress
 		self.log = log
 		self.proc = None
@@ -88,6 +89,13 @@ class Tandem:
 		for sub in ("signconf", "unsigned", "signed"):
 			os.makedirs(os.path.join(d, sub), exist_ok=True)
 		self.env = dict(os.environ, SOFTHSM2_CONF=make_token(d, "node1"))
+		self._write_conf()
+		write_kasp(os.path.join(d, "kasp.xml"), "SoftHSM", own=self.own)
+		with open(os.path.join(d, "zonelist.xml"), "w") as f:
+			f.write('<?xml version="1.0" encoding="UTF-8"?>\n<ZoneList>\n</ZoneList>\n')
+
+	def _write_conf(self):
+		d = self.d
 		raft, self.http = _free_ports(2)
 		with open(self.conf, "w") as f:
 			f.write("""<?xml version="1.0" encoding="UTF-8"?>
@@ -100,7 +108,7 @@ class Tandem:
 	</Common>
 	<Enforcer>
 		<Datastore><SQLite>%(d)s/kasp.db</SQLite></Datastore>
-	</Enforcer>
+%(manual)s	</Enforcer>
 	<Cluster>
 		<NodeId>1</NodeId>
 		<DataDirectory>%(d)s/data</DataDirectory>
@@ -111,10 +119,8 @@ class Tandem:
 		<Heartbeat>PT0.050S</Heartbeat>
 	</Cluster>
 </Configuration>
-""" % {"module": softhsm_module(), "d": d, "raft": raft, "http": self.http})
-		write_kasp(os.path.join(d, "kasp.xml"), "SoftHSM", own=self.own)
-		with open(os.path.join(d, "zonelist.xml"), "w") as f:
-			f.write('<?xml version="1.0" encoding="UTF-8"?>\n<ZoneList>\n</ZoneList>\n')
+""" % {"module": softhsm_module(), "d": d, "raft": raft, "http": self.http,
+		       "manual": "\t\t<ManualKeyGeneration/>\n" if self.own_policy else ""})
 
 	def _health(self):
 		try:
@@ -124,14 +130,28 @@ class Tandem:
 			return None
 
 	def start(self):
+		"""Start tandemd and wait for a ready leader; a start that fails
+		(a port taken between the check and the bind) is retried twice
+		with other ports."""
+		for attempt in range(3):
+			try:
+				return self._start()
+			except BenchError as e:
+				if attempt == 2 or self.proc is None or self.proc.poll() is None:
+					raise
+				self.progress.step("tandemd did not start (%s); again with other ports" % e)
+				self._write_conf()
+
+	def _start(self):
 		self.proc = subprocess.Popen([self.tandemd, "-c", self.conf, "--no-syslog"], env=self.env,
 					     stdout=open(os.path.join(self.d, "tandemd.log"), "a"),
 					     stderr=subprocess.STDOUT, start_new_session=True)
 		end = time.monotonic() + 30
 		while time.monotonic() < end:
 			if self.proc.poll() is not None:
-				raise BenchError("tandemd exited at start (status %s), see %s/tandemd.log"
-						 % (self.proc.returncode, self.d))
+				tail = open(os.path.join(self.d, "tandemd.log")).read().strip().splitlines()[-1:]
+				raise BenchError("tandemd exited at start (status %s): %s"
+						 % (self.proc.returncode, tail[0] if tail else "see tandemd.log"))
 			h = self._health()
 			try:
 				if h and h["node"]["role"] == "leader" and h["node"]["leader_ready"]:
@@ -183,6 +203,28 @@ def _pool_count(out):
 	return total
 
 
+def _needed(out):
+	"""Keys the policy's zones ask for in `--json key generate` (sum of "needed")."""
+	try:
+		o = json.loads(out)
+	except ValueError:
+		return None
+	if isinstance(o, dict):
+		o = [o]
+	return sum(sl.get("needed", 0) for x in o if isinstance(x, dict) for sl in x.get("slots", []))
+
+
+def _generated(out):
+	"""Keys made according to `--json key generate` (sum of "generated")."""
+	try:
+		o = json.loads(out)
+	except ValueError:
+		return None
+	if isinstance(o, dict):
+		o = [o]
+	return sum(x.get("generated", 0) for x in o if isinstance(x, dict))
+
+
 def _zone_count(out):
 	try:
 		o = json.loads(out)
@@ -199,13 +241,62 @@ def _zone_count(out):
 	return None
 
 
+def _fill_pool(t, d, res, own_kind, zones, adds, pool_cmd, deadline, progress):
+	"""Fill the key pool for the "own" zones before they exist.
+
+	`key generate -d DUR -p own` generates what the policy's *existing*
+	zones need for DUR (ods-enforcer's meaning), and the pool is per
+	(repository, algorithm, bits), so KSK and ZSK draw from one pool.  So:
+	one "fill" zone of policy own, `key generate` to learn how many keys one
+	zone asks for DUR; then enough fill zones that the keys left over after
+	they took theirs cover every bulk zone and every single add; `key
+	generate` again.  <ManualKeyGeneration/> keeps tandemd from generating
+	on its own.  The fill zones stay (enforce runs over them too)."""
+	per_zone = 1 if own_kind == "csk" else 2
+	need = per_zone * (zones + adds)
+	res["pool_needed"] = need
+	fill = [FILL_FMT % 0]
+	zl = os.path.join(d, "zonelist-fill.xml")
+	write_zonelist(zl, d, fill, "own")
+	t.ctl_ok("zonelist import", "zonelist", "import", "-f", zl)
+	out, dt0 = t.ctl_ok("key generate", "--json", *pool_cmd, timeout=max(1, deadline.left()))
+	per_fill = _needed(out)
+	if not per_fill or per_fill <= per_zone:
+		raise BenchError("`%s` asks for %s keys per zone; cannot fill a pool with it (%s)"
+				 % (" ".join(pool_cmd), per_fill, out.strip()[:300]))
+	n_fill = max(1, -(-need // (per_fill - per_zone)))
+	fill = [FILL_FMT % i for i in range(n_fill)]
+	write_zonelist(zl, d, fill, "own")
+	t.ctl_ok("zonelist import", "zonelist", "import", "-f", zl, timeout=max(1, deadline.left()))
+	progress.step("Tandem/own: filling the key pool: %d fill zones x %d keys (%s)" % (n_fill, per_fill, " ".join(pool_cmd)))
+	cpu0 = t.cpu()
+	out, dt = t.ctl_ok("key generate", "--json", *pool_cmd, timeout=max(1, deadline.left()))
+	cpu1 = t.cpu()
+	made = (_generated(out) or 0) + per_fill
+	res["fill_zones"] = n_fill
+	res["pool_generated"] = made
+	res["pool_generate_s"] = round(dt + dt0, 3)
+	res["pool_generate_ms_per_key"] = round((dt + dt0) * 1000 / made, 2) if made else None
+	if cpu0 is not None and cpu1 is not None:
+		res["pool_generate_cpu_s"] = round(cpu1 - cpu0, 2)
+	# the fill zones take their keys from the pool: wait for their signconfs
+	n, _, _ = wait_signconfs(d, n_fill, time.monotonic(), deadline, progress, "Tandem/own fill zones")
+	if n < n_fill:
+		raise BenchError("%d of %d fill zones got no signconf" % (n_fill - n, n_fill))
+	out, _ = t.ctl_ok("pool list", "--json", "pool", "list")
+	res["pool_keys"] = _pool_count(out)
+	if res["pool_keys"] is None or res["pool_keys"] < need:
+		raise BenchError("pool list shows %s free keys after filling; %d needed (one per zone and role)"
+				 % (res["pool_keys"], need))
+
+
 def run(build, d, policy, own_kind, zones, adds, pool_cmd, deadline, progress, log):
 	"""One Tandem run with `policy` ("shared" or "own"); returns a result
 	dict, with "error" set when a step failed or a zone was lost."""
 	res = {"policy": policy, "zones": zones, "adds": adds}
 	if policy == "own":
 		res["own_keys"] = "CSK" if own_kind == "csk" else "KSK+ZSK"
-	t = Tandem(build, d, own_kind, progress, log)
+	t = Tandem(build, d, own_kind, policy == "own", progress, log)
 	try:
 		t.setup()
 		t.start()
@@ -213,33 +304,20 @@ def run(build, d, policy, own_kind, zones, adds, pool_cmd, deadline, progress, l
 		res["policy_import_s"] = round(dt, 3)
 
 		if policy == "own":
-			per_zone = 1 if own_kind == "csk" else 2
-			need = per_zone * (zones + adds)
-			res["pool_needed"] = need
-			progress.step("Tandem/own: filling the key pool (%s), %d keys needed" % (" ".join(pool_cmd), need))
-			cpu0 = t.cpu()
-			_, dt = t.ctl_ok("key generate", *pool_cmd)
-			res["pool_generate_s"] = round(dt, 3)
-			out, _ = t.ctl_ok("pool list", "--json", "pool", "list")
-			have = _pool_count(out)
-			res["pool_keys"] = have
-			cpu1 = t.cpu()
-			if cpu0 is not None and cpu1 is not None:
-				res["pool_generate_cpu_s"] = round(cpu1 - cpu0, 2)
-			if have is None or have < need:
-				raise BenchError("pool list shows %s keys after '%s'; %d needed (one per zone and role)"
-						 % (have, " ".join(pool_cmd), need))
-			res["pool_generate_ms_per_key"] = round(dt * 1000 / have, 2) if have else None
+			_fill_pool(t, d, res, own_kind, zones, adds, pool_cmd, deadline, progress)
 
 		# 3. bulk import, until every signconf exists
 		zl = os.path.join(d, "zonelist-bulk.xml")
 		res["zonelist_bytes"] = write_zonelist(zl, d, [ZONE_FMT % i for i in range(zones)], policy)
+		base = count_signconfs(d)
 		progress.step("Tandem/%s: zonelist import of %d zones" % (policy, zones))
 		cpu0 = t.cpu()
 		t0 = time.monotonic()
 		_, dt = t.ctl_ok("zonelist import", "zonelist", "import", "-f", zl, timeout=max(1, deadline.left()))
 		res["import_returned_s"] = round(dt, 3)
-		n, tt, timeline = wait_signconfs(d, zones, t0, deadline, progress, "Tandem/%s import" % policy)
+		n, tt, timeline = wait_signconfs(d, base + zones, t0, deadline, progress, "Tandem/%s import" % policy)
+		n -= base
+		timeline = [(x, c - base) for x, c in timeline]
 		res["import_signconfs"] = n
 		res["import_enforced_s"] = round(tt, 3)
 		res["import_zones_per_s"] = round(n / tt, 1) if tt > 0 else None
@@ -259,6 +337,9 @@ def run(build, d, policy, own_kind, zones, adds, pool_cmd, deadline, progress, l
 		cpu2 = t.cpu()
 		if cpu1 is not None and cpu2 is not None:
 			res["enforce_cpu_s"] = round(cpu2 - cpu1, 2)
+
+		# baseline: a command that does no work (process start, conf.xml, socket)
+		res["noop_call"] = stats_ms([t.ctl_ok("running", "running")[1] for _ in range(20)])
 
 		# 6. single zone adds on the full system
 		progress.step("Tandem/%s: %d zone add calls on top of %d zones" % (policy, adds, zones))
@@ -282,7 +363,7 @@ def run(build, d, policy, own_kind, zones, adds, pool_cmd, deadline, progress, l
 		res["add_missing"] = missing
 
 		# every zone must end with a signconf, and the daemon must list it
-		total = zones + adds
+		total = zones + adds + res.get("fill_zones", 0)
 		res["zones_total"] = total
 		res["signconfs_final"] = sum(1 for e in os.scandir(os.path.join(d, "signconf")))
 		rc, out, err, _ = t.ctl("--json", "zone", "list", timeout=120)
