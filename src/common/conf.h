@@ -356,6 +356,25 @@ int tdm_kasp_load_buffer(const char *name, const void *buf, size_t len,
 			 struct tdm_kasp **out, struct tdm_err *err);
 /** Free kasp and everything it owns; NULL is allowed. */
 void tdm_kasp_free(struct tdm_kasp *kasp);
+
+/** One policy of a kasp.xml as a standalone <KASP> document (kasp_split.c). */
+struct tdm_kasp_doc {
+	char *name;
+	char *xml;
+	size_t len;
+};
+
+/**
+ * Load (validating, as tdm_kasp_load_buffer) and split a kasp.xml into one
+ * document per policy, in file order.  @param out (out) free with
+ * tdm_kasp_docs_free().  @return as tdm_kasp_load_buffer().
+ */
+int tdm_kasp_split(const char *name, const void *buf, size_t len, struct tdm_kasp_doc **out,
+		   size_t *n, struct tdm_err *err);
+void tdm_kasp_docs_free(struct tdm_kasp_doc *docs, size_t n);
+
+/** One kasp.xml text (malloc'd, NUL-terminated) holding the policies of @p n documents. */
+char *tdm_kasp_join(const char *const *docs, const size_t *lens, size_t n);
 /** The policy named `name`, or NULL.  Borrowed from kasp. */
 const struct tdm_policy *tdm_kasp_policy(const struct tdm_kasp *kasp,
 					 const char *name);

@@ -36,6 +36,7 @@ static void cmd_health(struct daemon *d, struct control_conn *conn, const struct
 static void cmd_verbosity(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 static void cmd_reload(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 static void cmd_stop(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+static void cmd_key_generate_any(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 
 static const struct command commands[] = {
 	{ "status", NULL, 0, daemon__cmd_status, "status                      every node: role, term, indexes, lag, contact, version, state.db" },
@@ -48,8 +49,43 @@ static const struct command commands[] = {
 	{ "bench", "write", CMD_LEADER, daemon__cmd_bench, "bench write [--count N] [--size BYTES] [--inflight K]  load test with TEST commands" },
 	{ "test", "submit", CMD_LEADER, daemon__cmd_test_submit, "test submit [--size BYTES] [--count N]  commit TEST commands" },
 	{ "barrier", NULL, CMD_LEADER, daemon__cmd_barrier, "barrier                     commit a no-op; prints its index" },
-	{ "key", "generate", CMD_LEADER, daemon__cmd_key_generate, "key generate --algorithm N [--bits B] [--zone Z|--policy P] [--role ksk|zsk|csk] [--repository R]  replicated key" },
-	{ "key", "list", 0, daemon__cmd_key_list, "key list                    keys in the ledger" },
+	{ "key", "generate", CMD_LEADER, cmd_key_generate_any, "key generate -d DURATION (-p P | -a)   fill the key pool for DURATION (ods-enforcer)\n  key generate --algorithm N [--bits B] [--zone Z|--policy P] [--role ksk|zsk|csk]  one replicated key" },
+	{ "key", "ledger", 0, daemon__cmd_key_list, "key ledger                  every key in the ledger (pool, policy and zone keys)" },
+	/* ods-enforcer 2.x */
+	{ "policy", "list", 0, daemon__cmd_policy_list, "policy list                 policies in the ledger" },
+	{ "policy", "export", 0, daemon__cmd_policy_export, "policy export (-p P | -a)   kasp.xml text of policies" },
+	{ "policy", "import", CMD_LEADER, daemon__cmd_policy_import, "policy import [-r]          import kasp.xml (tandem-enforcer sends it)" },
+	{ "policy", "purge", CMD_LEADER, daemon__cmd_policy_purge, "policy purge                delete policies no zone uses" },
+	{ "policy", "resalt", CMD_LEADER, daemon__cmd_policy_resalt, "policy resalt               new NSEC3 salts where Resalt is over" },
+	{ "zone", "list", 0, daemon__cmd_zone_list, "zone list                   zones, their policy and next change" },
+	{ "zone", "add", CMD_LEADER, daemon__cmd_zone_add, "zone add -z Z [-p P] [-s SIGNCONF] [-j File|DNS] [-i IN] [-q File|DNS] [-o OUT] [-u]" },
+	{ "zone", "delete", CMD_LEADER, daemon__cmd_zone_delete, "zone delete (-z Z | -a) [-u]" },
+	{ "zone", "set-policy", CMD_LEADER, daemon__cmd_zone_set_policy, "zone set-policy -z Z -p P [-u]" },
+	{ "zonelist", "export", 0, daemon__cmd_zonelist_export, "zonelist export             zonelist.xml text of every zone" },
+	{ "zonelist", "import", CMD_LEADER, daemon__cmd_zonelist_import, "zonelist import [-r]        import zonelist.xml (tandem-enforcer sends it)" },
+	{ "update", NULL, CMD_LEADER, daemon__cmd_update, "update kasp|zonelist|all    policy import and/or zonelist import" },
+	{ "key", "list", 0, daemon__cmd_ek_key_list, "key list [-v] [-d] [-p] [-z Z] [-k STATE | -a]" },
+	{ "key", "export", 0, daemon__cmd_ek_key_export, "key export (-z Z | -a) [-e STATE] [-t TYPE] [-k CKA_ID] [-d [-s]]" },
+	{ "key", "import", CMD_LEADER, daemon__cmd_ek_key_import, "key import -k CKA_ID -r REPO -z Z -b BITS -g ALG -e STATE -t TYPE -w TIME" },
+	{ "key", "purge", CMD_LEADER, daemon__cmd_ek_key_purge, "key purge (-p P | -z Z) [-d]" },
+	{ "key", "rollover", CMD_LEADER, daemon__cmd_key_rollover, "key rollover (-z Z | -p P) [-t KSK|ZSK|CSK]" },
+	{ "key", "ds-submit", CMD_LEADER, daemon__cmd_key_ds, "key ds-submit -z Z (-x KEYTAG | -k CKA_ID)" },
+	{ "key", "ds-seen", CMD_LEADER, daemon__cmd_key_ds, "key ds-seen -z Z (-x KEYTAG | -k CKA_ID)" },
+	{ "key", "ds-retract", CMD_LEADER, daemon__cmd_key_ds, "key ds-retract -z Z (-x KEYTAG | -k CKA_ID)" },
+	{ "key", "ds-gone", CMD_LEADER, daemon__cmd_key_ds, "key ds-gone -z Z (-x KEYTAG | -k CKA_ID)" },
+	{ "rollover", "list", 0, daemon__cmd_ek_rollover_list, "rollover list [-z Z]        the next rollover of every zone" },
+	{ "backup", "list", 0, daemon__cmd_ek_backup, "backup list [-r R]          keys and their backup state" },
+	{ "backup", "prepare", CMD_LEADER, daemon__cmd_ek_backup, "backup prepare [-r R]       flag new keys for backup" },
+	{ "backup", "commit", CMD_LEADER, daemon__cmd_ek_backup, "backup commit [-r R]        the flagged keys are backed up" },
+	{ "backup", "rollback", CMD_LEADER, daemon__cmd_ek_backup, "backup rollback [-r R]      the backup failed: unflag" },
+	{ "pool", "list", 0, daemon__cmd_ek_pool_list, "pool list                   pre-generated keys per repository, algorithm, bits" },
+	{ "repository", "list", 0, daemon__cmd_repository_list, "repository list             repositories of conf.xml" },
+	{ "enforce", NULL, CMD_LEADER, daemon__cmd_enforce, "enforce [-z Z]              run the enforcer now (every zone, or Z)" },
+	{ "signconf", NULL, CMD_LEADER, daemon__cmd_signconf, "signconf [-z Z]             write the signconf of every zone (or Z) again" },
+	{ "queue", NULL, CMD_LEADER, daemon__cmd_queue, "queue                       enforcer jobs and the zones told to the signer" },
+	{ "flush", NULL, CMD_LEADER, daemon__cmd_flush, "flush                       run every zone now" },
+	{ "time", "leap", CMD_LEADER, daemon__cmd_time_leap, "time leap [-t YYYY-MM-DD-HH:MM:SS]  move the settable clock to the next event (or T) and run" },
+	{ "running", NULL, 0, daemon__cmd_running, "running                     is tandemd running" },
 	{ "verbosity", NULL, 0, cmd_verbosity, "verbosity N                 set this node's log verbosity (0..4)" },
 	{ "reload", NULL, 0, cmd_reload, "reload                      re-read conf.xml (as SIGHUP)" },
 	{ "stop", NULL, 0, cmd_stop, "stop                        shut this node down cleanly" },
@@ -174,6 +210,18 @@ void daemon__dispatch(void *ctx, struct control_conn *conn, const struct control
 }
 
 /*- small commands --------------------------------------------------------*/
+
+/* `key generate`: ods-enforcer's pool form (-d DURATION) or one key (--algorithm). */
+static void cmd_key_generate_any(struct daemon *d, struct control_conn *conn,
+				 const struct control_request *req, int argi)
+{
+	for (int i = argi; i < req->argc; i++)
+		if (!strcmp(req->argv[i], "--algorithm")) {
+			daemon__cmd_key_generate(d, conn, req, argi);
+			return;
+		}
+	daemon__cmd_ek_key_generate(d, conn, req, argi);
+}
 
 static void cmd_help(struct daemon *d, struct control_conn *conn,
 		     const struct control_request *req, int argi)

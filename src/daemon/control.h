@@ -29,8 +29,8 @@
 #define CONTROL_MAGIC 0x54444d43u /* "TDMC" */
 #define CONTROL_VERSION 1
 #define CONTROL_HEADER_LEN 12
-#define CONTROL_MAX_PAYLOAD (16u << 20)
-#define CONTROL_MAX_ARGS 256
+#define CONTROL_MAX_PAYLOAD (64u << 20)
+#define CONTROL_MAX_ARGS 4096
 #define CONTROL_MAX_ARG 65535
 
 enum control_kind {

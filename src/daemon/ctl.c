@@ -41,7 +41,7 @@ static void usage(FILE *f)
 		"  bench write [--count N] [--size BYTES] [--inflight K]\n"
 		"                               commit N TEST commands of BYTES bytes, K in flight;\n"
 		"                               prints throughput and p50/p99 latency\n"
-		"  key list                     keys in the ledger\n"
+		"  key ledger                   every key in the ledger\n"
 		"  key generate ...             a replicated key (see cluster-ctl(8))\n"
 		"  verbosity N | reload | stop  this node's logging, configuration, shutdown\n"
 		"\n"

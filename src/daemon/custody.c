@@ -60,6 +60,21 @@ struct custody {
 
 static void reconcile(struct custody *cu);
 
+struct hsm_ctx *custody_hsm(struct custody *cu)
+{
+	return cu ? cu->hsm : NULL;
+}
+
+const char *custody_repository(const struct custody *cu)
+{
+	return cu && cu->hsm ? cu->repository : NULL;
+}
+
+bool custody_has_kek(struct custody *cu)
+{
+	return cu && cu->hsm && hsm_kek_exists(cu->hsm);
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	reconcile(t->data);

@@ -37,6 +37,13 @@ void custody_close(struct custody *cu);
 /** Is a token configured and open? */
 bool custody_enabled(const struct custody *cu);
 
+struct hsm_ctx;
+/** The node's HSM context (NULL without custody) and its repository name. */
+struct hsm_ctx *custody_hsm(struct custody *cu);
+const char *custody_repository(const struct custody *cu);
+/** Does this node hold the cluster KEK (needed to wrap new keys)? */
+bool custody_has_kek(struct custody *cu);
+
 /** Leader ready: create the KEK if the cluster has none, reconcile the node table. */
 void custody_on_leader(struct custody *cu);
 /** After every applied entry (loop thread): notice a NODE_ADD for this node. */

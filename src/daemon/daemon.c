@@ -15,6 +15,7 @@
  * applied entry with its index, and the Raft log the rest.
  */
 #include "daemon/daemon_int.h"
+#include "daemon/enforce.h"
 #include "daemon/custody.h"
 #include "daemon/http.h"
 #include "daemon/peer_client.h"
@@ -133,8 +134,12 @@ static void stop_phase_two(struct daemon *d)
 		tdm_log_warn("node %llu: %u requests still running after %d s: failing them",
 			     (unsigned long long)d->cfg->node_id, d->requests, STOP_GRACE_MS / 1000);
 	uv_timer_stop(&d->stop_timer);
+	if (d->enforce != NULL)
+		enforce_on_follower(d->enforce);
 	writer_close(d->writer);
 	d->writer = NULL;
+	enforce_close(d->enforce);
+	d->enforce = NULL;
 	daemon__peer_cache_stop(d);
 	peer_client_close(d->peers);
 	d->peers = NULL;
@@ -230,6 +235,9 @@ static int start(struct daemon *d, struct tdm_err *err)
 	if (rc != 0)
 		return rc;
 	rc = custody_new(&d->custody, d, err);
+	if (rc != 0)
+		return rc;
+	rc = enforce_new(&d->enforce, d, err);
 	if (rc != 0)
 		return rc;
 	rc = daemon__node_start(d, err);

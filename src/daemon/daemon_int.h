@@ -25,6 +25,7 @@ struct peer_client;
 struct writer;
 struct custody;
 struct peer_cache;
+struct enforce;
 
 struct daemon {
 	uv_loop_t loop;
@@ -39,6 +40,7 @@ struct daemon {
 	struct peer_client *peers;
 	struct custody *custody;
 	struct peer_cache *pcache;         /* other nodes' status rows (cmd_status.c) */
+	struct enforce *enforce;           /* the enforcer service (leader only runs it) */
 
 	struct control_server *ctl_unix;   /* the CLIs */
 	struct control_server *ctl_tcp;    /* forward listener: other nodes */
@@ -107,6 +109,19 @@ void daemon__cmd_key_sign(struct daemon *d, struct control_conn *conn, const str
 void daemon__cmd_key_verify(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 void daemon__cmd_custody_pubkey(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
 
+/* The ods-enforcer grammar (cmd_enforcer.c, cmd_zonelist.c, cmd_keys.c). */
+#define DAEMON_ENFORCER_CMDS(X) \
+	X(policy_list) X(policy_export) X(policy_import) X(policy_purge) X(policy_resalt) \
+	X(zone_list) X(zone_add) X(zone_delete) X(zone_set_policy) \
+	X(zonelist_export) X(zonelist_import) X(update) \
+	X(key_ds) X(key_rollover) X(enforce) X(signconf) X(queue) X(flush) X(time_leap) \
+	X(repository_list) X(running) \
+	X(ek_key_list) X(ek_key_export) X(ek_key_purge) X(ek_key_generate) X(ek_pool_list) \
+	X(ek_backup) X(ek_rollover_list) X(ek_key_import)
+#define DAEMON_DECLARE_CMD(name) \
+	void daemon__cmd_##name(struct daemon *d, struct control_conn *conn, const struct control_request *req, int argi);
+DAEMON_ENFORCER_CMDS(DAEMON_DECLARE_CMD)
+
 /**
  * Parse "--name VALUE" pairs from argv[argi..]: `names` NULL-terminated,
  * values[k] set for names[k] when given.  On error `msg` holds a line for
@@ -129,6 +144,29 @@ size_t daemon__test_payload_len(size_t size);
 /** Keep the other nodes' status rows warm (cmd_status.c); stop before peer_client_close(). */
 void daemon__peer_cache_start(struct daemon *d);
 void daemon__peer_cache_stop(struct daemon *d);
+
+/** An option of the ods-enforcer grammar: -s / --long, with or without a value. */
+struct cmd_opt {
+	char shrt;
+	const char *lng;
+	bool has_arg;
+	const char *val;   /* (out) the value, borrowed from the request */
+	bool set;          /* (out) given */
+};
+
+/**
+ * Parse argv[argi..] up to the end or a "--content" marker.  @return 0, or
+ * TDM_EINVAL with an "error: ..." line in @p msg.
+ */
+int daemon__args(const struct control_request *req, int argi, struct cmd_opt *opts, size_t n,
+		 char *msg, size_t cap);
+
+/**
+ * The file content tandem-enforcer appended after @p marker ("--content").
+ * @param buf (out) malloc'd, NUL-terminated.  @return 0 or TDM_ENOENT.
+ */
+int daemon__content(const struct control_request *req, int argi, const char *marker,
+		    char **buf, size_t *len);
 
 /** Is JSON asked for? */
 bool daemon__json(const struct control_conn *conn);

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "daemon/daemon_int.h"
+#include "daemon/enforce.h"
 #include "daemon/custody.h"
 #include "daemon/peer_client.h"
 #include "daemon/writer.h"
@@ -78,6 +79,8 @@ static int fsm_apply(void *ctx, uint64_t index, const void *buf, size_t len, voi
 			     ledger_cmd_type_name(res->type), (unsigned long long)res->id.origin,
 			     (unsigned long long)res->id.seq, ledger_status_name(res->status), res->msg);
 	custody_on_apply(d->custody, res, buf, len);
+	if (d->enforce != NULL)
+		enforce_on_apply(d->enforce, res);
 	if (res->status == LEDGER_OK && res->type == LEDGER_CMD_NODE_ADD && d->cluster != NULL)
 		learn_witness(d, buf, len);
 	*result = res;
@@ -184,6 +187,8 @@ static void on_leader_ready(struct cluster *c, void *data, uint64_t term)
 		       (unsigned long long)d->cfg->node_id, (unsigned long long)term);
 	writer_leader_ready(d->writer);
 	custody_on_leader(d->custody);
+	if (d->enforce != NULL)
+		enforce_on_leader(d->enforce);
 	daemon__status_publish(d);
 }
 
@@ -192,6 +197,8 @@ static void on_leader_lost(struct cluster *c, void *data)
 	struct daemon *d = data;
 	(void)c;
 	tdm_log_notice("node %llu: no longer the leader", (unsigned long long)d->cfg->node_id);
+	if (d->enforce != NULL)
+		enforce_on_follower(d->enforce);
 	daemon__status_publish(d);
 }
 

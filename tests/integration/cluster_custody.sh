@@ -50,7 +50,7 @@ k3=$(SOFTHSM2_CONF="$CL_DIR/n$follower/softhsm/softhsm2.conf" \
 idx=$(cl_json 1 'o["barrier_index"]' verify)
 for i in 1 2 3; do cl_wait_applied $i "$idx" || cl_fail "node $i behind"; done
 for i in 1 2 3; do
-	cl_ctl $i key list | grep -q "$k3" || cl_fail "key $k3 from tandem-hsmutil is not in node $i's ledger"
+	cl_ctl $i key ledger | grep -q "$k3" || cl_fail "key $k3 from tandem-hsmutil is not in node $i's ledger"
 done
 sign_everywhere "$k3"
 echo "PASS: KEK distributed, keys $k1, $k2 and $k3 (tandem-hsmutil on a follower) sign on every node"
