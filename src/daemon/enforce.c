@@ -521,6 +521,11 @@ void enforce_on_apply(struct enforce *e, const struct ledger_result *res)
 		return;
 	if (res->type == LEDGER_CMD_POLICY_PUT || res->type == LEDGER_CMD_POLICY_DEL)
 		enforce_policy_flush(e);
+	/* `backup commit` makes keys usable under <RequireBackup/>. */
+	if (res->type == LEDGER_CMD_BACKUP && e->leader) {
+		e->pool_epoch++;
+		enforce__wake_waiting(e);
+	}
 }
 
 static void on_closed(uv_handle_t *h)

@@ -313,6 +313,10 @@ void enforce__pool_after_chunk(struct enforce *e, struct chunk *c)
 			want = ENFORCE_POOL_LOW + ENFORCE_POOL_BATCH;
 		if (want == 0)
 			continue;
+		const struct tdm_repository *r = tdm_conf_repository(e->d->conf, p->repository);
+		if (r != NULL && r->require_backup && p->wanted + p->shared_wanted > 0)
+			tdm_log_warn("enforcer: repository %s has <RequireBackup/>: zones wait for keys of algorithm %u until `backup prepare` and `backup commit` (tandem-enforcer backup list)",
+				     p->repository, p->algorithm);
 		struct tdm_err err = { "" };
 		if (enforce_pool_fill(e, p->repository, p->algorithm, p->bits, want, false, NULL, NULL,
 				      &err) != 0 && (p->wanted > 0 || p->shared_wanted))
