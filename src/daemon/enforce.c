@@ -354,6 +354,13 @@ static void on_entry(void *data, int status, const struct ledger_result *res, co
 		enforce__chunk_clear(&e->cur);
 		return;
 	}
+	if (j == NULL || !e->leader) {
+		/* Leadership was lost while the entry was in flight: its job has
+		 * ended; whatever committed is the next leader's to publish. */
+		enforce__chunk_clear(&e->cur);
+		schedule_pump(e);
+		return;
+	}
 	if (status != 0 || (res->status != LEDGER_OK && res->status != LEDGER_DUPLICATE)) {
 		const char *why = status != 0 ? msg : res->msg;
 		tdm_log_err("enforcer: ENFORCE entry for %zu zone(s) not applied: %s", e->cur.n, why);
@@ -438,8 +445,12 @@ static void pump(struct enforce *e)
 				tdm_log_err("enforcer: %s", err.msg);
 				j->failed++;
 				e->st.errors++;
-				enforce__zone_free(zp);
-				continue;
+				/* An existing zone that cannot be planned (its policy does
+				 * not load, ...) is looked at again later, not in a loop. */
+				if (zp->st.name == NULL || !enforce__zone_defer(zp, now)) {
+					enforce__zone_free(zp);
+					continue;
+				}
 			}
 			c->n++;
 		}

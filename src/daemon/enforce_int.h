@@ -16,6 +16,9 @@
 /* A zone that waits for a pool key is looked at again after this long
  * (and at once when the pool has been filled). */
 #define ENFORCE_KEY_RETRY 60
+/* A zone whose plan failed (its policy does not load, ...) is tried again
+ * after this long, or at the next `enforce`, `policy import` or leader start. */
+#define ENFORCE_FAIL_RETRY 600
 /* Keys kept ready in the pool of every (repository, algorithm, bits) a
  * policy uses, besides what a run needs at once. */
 #define ENFORCE_POOL_LOW 4
@@ -133,6 +136,11 @@ struct enforce {
 /** Plan one zone into @p zp (zeroed by the caller) for job @p j. */
 int enforce__zone_plan(struct enforce *e, struct chunk *c, const struct job *j,
 		       const char *zone, struct zplan *zp, struct tdm_err *err);
+/**
+ * After a failed plan of an existing zone: keep everything but move its
+ * next run ENFORCE_FAIL_RETRY later.  @return false if @p zp cannot be used.
+ */
+bool enforce__zone_defer(struct zplan *zp, int64_t now);
 /** Fill @p out (borrowing from @p zp). */
 void enforce__zone_to_ledger(struct zplan *zp, struct ledger_enforce_zone *out);
 /** Write the signconf of a committed plan.  0 or a code with a message. */

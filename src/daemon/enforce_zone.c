@@ -453,6 +453,33 @@ int enforce__zone_plan(struct enforce *e, struct chunk *c, const struct job *j,
 	return 0;
 }
 
+bool enforce__zone_defer(struct zplan *zp, int64_t now)
+{
+	if (zp->st.name == NULL)
+		return false;
+	enforcer_plan_clear(&zp->plan);
+	free(zp->ek);
+	zp->ek = NULL;
+	zp->n_ek = 0;
+	memcpy(zp->roll, zp->st.roll, sizeof zp->roll);
+	free(zp->salt);
+	zp->salt = tdm_strdup(zp->st.salt ? zp->st.salt : "");
+	zp->salt_time = zp->st.salt_time;
+	zp->next_due = (uint64_t)(now + ENFORCE_FAIL_RETRY);
+	zp->signconf = false;
+	zp->waits_for_keys = false;
+	for (size_t i = 0; i < zp->n_calls; i++) {
+		free(zp->calls[i].zone);
+		free(zp->calls[i].key_id);
+		free(zp->calls[i].dnskey_rr);
+	}
+	free(zp->calls);
+	zp->calls = NULL;
+	zp->n_calls = 0;
+	/* Claims made before the failure go back to the pool: no key row. */
+	return true;
+}
+
 void enforce__zone_to_ledger(struct zplan *zp, struct ledger_enforce_zone *out)
 {
 	memset(out, 0, sizeof *out);

@@ -10,6 +10,7 @@ TCase *tcase_health(void);
 TCase *tcase_settings(void);
 TCase *tcase_writer_text(void);
 TCase *tcase_peer_client(void);
+TCase *tcase_enforcer_args(void);
 
 int main(void)
 {
@@ -24,6 +25,7 @@ int main(void)
 	suite_add_tcase(s, tcase_settings());
 	suite_add_tcase(s, tcase_writer_text());
 	suite_add_tcase(s, tcase_peer_client());
+	suite_add_tcase(s, tcase_enforcer_args());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
