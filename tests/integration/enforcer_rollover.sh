@@ -104,13 +104,6 @@ $3
 EOK
 }
 
-# key_xml ROLE ALG BITS LIFETIME
-key_xml() {
-	local alg="<Algorithm>$2</Algorithm>"
-	[ "$3" = 0 ] || alg="<Algorithm length=\"$3\">$2</Algorithm>"
-	printf '<%s>%s<Lifetime>%s</Lifetime><Repository>SoftHSM</Repository></%s>\n' "$1" "$alg" "$4" "$1"
-}
-
 # fill_pool: generate keys until the pool holds what `rollover_driver
 # --count-keys` says the run needs ("ALG BITS N" lines on stdin).
 fill_pool() {
