@@ -581,6 +581,8 @@ int main(int argc, char **argv)
 		keys[k].publish = sk->publish;
 		keys[k].active = (sk->ksk || sk->zsk) && !sk->deactivate;
 		keys[k].locator = sk->locator;
+		keys[k].cds = sk->cds;
+		keys[k].cdnskey = sk->cdnskey;
 		if (ba.keys[k].dnskey_len < 4 || ba.keys[k].dnskey[3] != sk->algorithm ||
 		    ((ba.keys[k].dnskey[0] << 8) | ba.keys[k].dnskey[1]) != sk->flags) {
 			rc = tdm_err_fail(&err, TDM_EINVAL,

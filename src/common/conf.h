@@ -166,6 +166,8 @@ struct tdm_signconf_key {
 	bool zsk;                /* <ZSK/>: signs everything else */
 	bool publish;            /* <Publish/>: DNSKEY in the zone */
 	bool deactivate;         /* <Deactivate/>: (ODS) stop using for new sigs */
+	bool cds;                /* <CDS/> (Tandem): a CDS per <Keys><CDS> digest type */
+	bool cdnskey;            /* <CDNSKEY/> (Tandem): in the apex CDNSKEY RRset */
 };
 
 struct tdm_signconf {
@@ -198,6 +200,16 @@ struct tdm_signconf {
 	size_t n_keys;
 	char **signature_rrs;         /* <SignatureResourceRecord>: pre-made RRSIGs */
 	size_t n_signature_rrs;
+	/* <Keys><CDS> and <Keys><CDNSKEY> (Tandem extension; RFC 7344, RFC
+	 * 8078): when present, the signconf owns that apex RRset and the
+	 * input's records of the type at the apex are replaced by the keys
+	 * marked <CDS/> / <CDNSKEY/> (none: no RRset), or by the delete form. */
+	bool cds_managed;             /* <Keys><CDS> present */
+	uint8_t cds_digests[4];       /* its <DigestType>s (2 SHA-256, 4 SHA-384) */
+	size_t n_cds_digests;
+	bool cds_delete;              /* <CDS><Delete/>: CDS 0 0 0 00 (RFC 8078 §4) */
+	bool cdnskey_managed;         /* <Keys><CDNSKEY> present */
+	bool cdnskey_delete;          /* <CDNSKEY><Delete/>: CDNSKEY 0 3 0 AA== */
 
 	/* <SOA> */
 	int64_t soa_ttl;

@@ -366,6 +366,13 @@ void tdm_signconf_check(const struct tdm_signconf *sc, struct tdm_check_report *
 				add(r, true, f, 0, "%sLocator %s repeats key %zu", kwho,
 				    k->locator, j + 1);
 	}
+	/* The signer makes CDS digests of the DS algorithm (RFC 4034 §5.1.4)
+	 * with SHA-256 (RFC 4509) and SHA-384 (RFC 6605); SHA-1 is "MUST NOT"
+	 * for DS since RFC 8624 §3.3. */
+	for (size_t i = 0; i < sc->n_cds_digests; i++)
+		if (sc->cds_digests[i] != 2 && sc->cds_digests[i] != 4)
+			add(r, true, f, 0, "%s<CDS> digest type %u: use 2 (SHA-256) or 4 (SHA-384)",
+			    who, sc->cds_digests[i]);
 	if (!sc->passthrough) {
 		if (!signs_keyset)
 			add(r, true, f, 0, "%sno key marked <KSK/>: the DNSKEY set would be "

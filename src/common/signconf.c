@@ -7,6 +7,16 @@
  * Conventions kept from OpenDNSSEC: the NSEC3 <Salt> is hex, and "-" or an
  * empty element means no salt; a <Locator> is the key's CKA_ID in hex; an
  * absent NSEC3 <TTL> means "use the SOA minimum" (RFC 5155 §5), stored -1.
+ *
+ * Tandem extension (RFC 7344, RFC 8078), all inside <Keys>:
+ *   <CDS><DigestType>2</DigestType>...[<Delete/>]</CDS>
+ *   <CDNSKEY>[<Delete/>]</CDNSKEY>
+ *   <Key>... <CDS/> <CDNSKEY/></Key>
+ * A section present means the signconf owns that apex RRset: the keys
+ * marked in it make the RRset (none: no RRset), or <Delete/> asks for the
+ * RFC 8078 §4 delete form, which stands alone.  A key marked <CDS/> needs
+ * the <CDS> section and a digest type; OpenDNSSEC's signer knows none of
+ * these elements.
  */
 #include "common/conf.h"
 #include "common/hex.h"
@@ -93,7 +103,7 @@ static void read_denial(struct tdm__xml_ctx *ctx, xmlNodePtr d,
 static void read_key(struct tdm__xml_ctx *ctx, xmlNodePtr k, struct tdm_signconf_key *key)
 {
 	static const char *const allowed[] = { "Flags", "Algorithm", "Locator",
-		"ResourceRecord", "KSK", "ZSK", "Publish", "Deactivate", NULL };
+		"ResourceRecord", "KSK", "ZSK", "Publish", "Deactivate", "CDS", "CDNSKEY", NULL };
 	xmlNodePtr loc;
 	tdm__xml_allow(ctx, k, allowed);
 	key->flags = (uint16_t)tdm__xml_uint(ctx, k, "Flags", true, 0, 65535, 0);
@@ -105,6 +115,8 @@ static void read_key(struct tdm__xml_ctx *ctx, xmlNodePtr k, struct tdm_signconf
 	key->zsk = tdm__xml_flag(ctx, k, "ZSK");
 	key->publish = tdm__xml_flag(ctx, k, "Publish");
 	key->deactivate = tdm__xml_flag(ctx, k, "Deactivate");
+	key->cds = tdm__xml_flag(ctx, k, "CDS");
+	key->cdnskey = tdm__xml_flag(ctx, k, "CDNSKEY");
 	if (ctx->rc != 0)
 		return;
 	if (key->locator != NULL) {
@@ -127,12 +139,82 @@ static void read_key(struct tdm__xml_ctx *ctx, xmlNodePtr k, struct tdm_signconf
 		tdm__xml_fail(ctx, TDM_ESCHEMA, k, "element Locator or ResourceRecord missing");
 }
 
+/* <Keys><CDS> and <Keys><CDNSKEY>: see the top of the file. */
+static void read_cds(struct tdm__xml_ctx *ctx, xmlNodePtr ks, struct tdm_signconf *sc)
+{
+	static const char *const cds_allowed[] = { "DigestType", "Delete", NULL };
+	static const char *const cdnskey_allowed[] = { "Delete", NULL };
+	xmlNodePtr c = tdm__xml_opt(ctx, ks, "CDS");
+	xmlNodePtr n = tdm__xml_opt(ctx, ks, "CDNSKEY");
+	if (c != NULL) {
+		sc->cds_managed = true;
+		tdm__xml_allow(ctx, c, cds_allowed);
+		sc->cds_delete = tdm__xml_flag(ctx, c, "Delete");
+		for (xmlNodePtr d = tdm__xml_first(c); d && ctx->rc == 0; d = tdm__xml_next(d)) {
+			char *s;
+			uint8_t v;
+			if (!tdm__xml_is(d, "DigestType"))
+				continue;
+			s = tdm__xml_text(ctx, d, false);
+			v = (uint8_t)tdm__xml_uint_str(ctx, d, "", s, 1, 255);
+			free(s);
+			if (ctx->rc != 0)
+				break;
+			for (size_t i = 0; i < sc->n_cds_digests; i++)
+				if (sc->cds_digests[i] == v)
+					tdm__xml_fail(ctx, TDM_ESCHEMA, d, "digest type %u repeated", v);
+			if (ctx->rc == 0 && sc->n_cds_digests == sizeof sc->cds_digests)
+				tdm__xml_fail(ctx, TDM_ESCHEMA, d, "at most %zu digest types",
+					      sizeof sc->cds_digests);
+			if (ctx->rc == 0)
+				sc->cds_digests[sc->n_cds_digests++] = v;
+		}
+	}
+	if (n != NULL) {
+		sc->cdnskey_managed = true;
+		tdm__xml_allow(ctx, n, cdnskey_allowed);
+		sc->cdnskey_delete = tdm__xml_flag(ctx, n, "Delete");
+	}
+}
+
+/* The per-key marks against the sections, once every <Key> is read. */
+static void check_cds(struct tdm__xml_ctx *ctx, xmlNodePtr ks, struct tdm_signconf *sc)
+{
+	size_t i = 0;
+	bool any_cds = false, any_cdnskey = false;
+	for (xmlNodePtr n = tdm__xml_first(ks); n && ctx->rc == 0; n = tdm__xml_next(n)) {
+		const struct tdm_signconf_key *k;
+		if (!tdm__xml_is(n, "Key"))
+			continue;
+		k = &sc->keys[i++];
+		any_cds |= k->cds;
+		any_cdnskey |= k->cdnskey;
+		if (k->cds && !sc->cds_managed)
+			tdm__xml_fail(ctx, TDM_ESCHEMA, n, "<CDS/> without a <Keys><CDS> section");
+		else if (k->cds && sc->n_cds_digests == 0)
+			tdm__xml_fail(ctx, TDM_ESCHEMA, n, "<CDS/> but <Keys><CDS> has no "
+				      "<DigestType>");
+		else if (k->cdnskey && !sc->cdnskey_managed)
+			tdm__xml_fail(ctx, TDM_ESCHEMA, n, "<CDNSKEY/> without a <Keys><CDNSKEY> "
+				      "section");
+	}
+	/* RFC 8078 §4: the delete record is the RRset's only record. */
+	if (ctx->rc == 0 && sc->cds_delete && any_cds)
+		tdm__xml_fail(ctx, TDM_ESCHEMA, tdm__xml_opt(ctx, ks, "CDS"),
+			      "<Delete/> and keys marked <CDS/>: the delete form stands alone");
+	if (ctx->rc == 0 && sc->cdnskey_delete && any_cdnskey)
+		tdm__xml_fail(ctx, TDM_ESCHEMA, tdm__xml_opt(ctx, ks, "CDNSKEY"),
+			      "<Delete/> and keys marked <CDNSKEY/>: the delete form stands alone");
+}
+
 static void read_keys(struct tdm__xml_ctx *ctx, xmlNodePtr ks, struct tdm_signconf *sc)
 {
-	static const char *const allowed[] = { "TTL", "Key", "SignatureResourceRecord", NULL };
+	static const char *const allowed[] = { "TTL", "Key", "SignatureResourceRecord",
+		"CDS", "CDNSKEY", NULL };
 	size_t nk, nr;
 	tdm__xml_allow(ctx, ks, allowed);
 	sc->dnskey_ttl = tdm__xml_duration(ctx, ks, "TTL", true, 0);
+	read_cds(ctx, ks, sc);
 	nk = tdm__xml_count(ks, "Key");
 	nr = tdm__xml_count(ks, "SignatureResourceRecord");
 	if (ctx->rc != 0)
@@ -148,6 +230,8 @@ static void read_keys(struct tdm__xml_ctx *ctx, xmlNodePtr ks, struct tdm_signco
 			sc->signature_rrs[sc->n_signature_rrs++] = tdm__xml_text(ctx, n, false);
 	}
 	/* A failed text read leaves a NULL slot; keep the count honest for free(). */
+	if (ctx->rc == 0)
+		check_cds(ctx, ks, sc);
 }
 
 static void read_soa(struct tdm__xml_ctx *ctx, xmlNodePtr soa, struct tdm_signconf *sc)

@@ -533,6 +533,7 @@ int enforce__zone_signconf(struct enforce *e, struct zplan *zp, struct tdm_err *
 		.zone = zp->zone, .policy = zp->pol->pol.conf,
 		.keys = zp->plan.keys, .n_keys = zp->plan.n_keys,
 		.nsec3_salt = zp->salt,
+		.cds = zp->plan.cds, .n_cds = zp->plan.n_cds, .cds_delete = zp->plan.cds_delete,
 	};
 	char *text = NULL, *path, *tmp;
 	size_t len = 0;

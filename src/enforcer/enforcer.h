@@ -303,15 +303,26 @@ struct enforcer_signconf_params {
 	const struct enforcer_key *keys;     /* borrowed */
 	size_t n_keys;
 	const char *nsec3_salt;  /* hex, chosen by the leader; NULL or "" = no salt */
+	/* CDS/CDNSKEY, from the plan (struct enforcer_plan cds, n_cds,
+	 * cds_delete): the keys whose DS the parent should hold, as indices
+	 * into keys (borrowed); NULL/0/false when no DS change is pending. */
+	const size_t *cds;
+	size_t n_cds;
+	bool cds_delete;
 };
 
 /**
  * Render an OpenDNSSEC 2.x signconf: Signatures and Denial from the policy,
  * Keys with one <Key> per key that has a published DNSKEY or signs
  * (<Publish/> for DNSKEY rumoured/omnipresent, <KSK/> for RRSIG-DNSKEY,
- * <ZSK/> for RRSIG, in the same way), SOA.
+ * <ZSK/> for RRSIG, in the same way), SOA.  Tandem extension: with the
+ * policy's <PublishCDS> / <PublishCDNSKEY/>, <Keys><CDS> (its digest types)
+ * and <Keys><CDNSKEY> sections, <CDS/> / <CDNSKEY/> on the keys of p->cds
+ * (listed even when they have no other mark), or <Delete/> in the sections
+ * when p->cds_delete (RFC 8078 §4).
  * @param out (out) NUL-terminated text, freed by the caller with free().
- * @return 0 or TDM_EINVAL (bad salt).
+ * @return 0 or TDM_EINVAL (bad salt, a CDS index out of range, a CDS key
+ *         without locator).
  */
 int enforcer_signconf_render(const struct enforcer_signconf_params *p, char **out,
 			     size_t *len, struct tdm_err *err);

@@ -9,6 +9,14 @@
  * and a key with none of them is left out.  <Flags> is 257 for KSKs and
  * CSKs, 256 for ZSKs.  The NSEC3 salt comes from the caller (the leader
  * chooses it); everything else from the policy.
+ *
+ * Tandem extension for RFC 7344 / RFC 8078 (OpenDNSSEC 2.1 has none): a
+ * policy with <PublishCDS> gets a <Keys><CDS> section with its digest
+ * types, one with <PublishCDNSKEY/> a <Keys><CDNSKEY> section; while a DS
+ * change is pending, the keys whose DS the parent should hold (the plan's
+ * cds set) carry <CDS/> and/or <CDNSKEY/>, and when that set is empty the
+ * sections carry <Delete/> instead.  With the section present and no key
+ * marked, the signer publishes no such RRset (and drops the input's).
  */
 #include "enforcer/enforcer_int.h"
 
@@ -79,6 +87,14 @@ static bool in_zone(uint8_t st)
 	return st == ENFORCER_RUMOURED || st == ENFORCER_OMNIPRESENT;
 }
 
+static bool in_cds(const struct enforcer_signconf_params *prm, size_t i)
+{
+	for (size_t j = 0; j < prm->n_cds; j++)
+		if (prm->cds[j] == i)
+			return true;
+	return false;
+}
+
 int enforcer_signconf_render(const struct enforcer_signconf_params *prm, char **out,
 			     size_t *len, struct tdm_err *err)
 {
@@ -91,6 +107,14 @@ int enforcer_signconf_render(const struct enforcer_signconf_params *prm, char **
 		return tdm_err_fail(err, TDM_EINVAL, "zone %s: NSEC3 salt \"%s\" is not hex",
 				    prm->zone, salt);
 	}
+	for (size_t i = 0; i < prm->n_cds; i++)
+		if (prm->cds[i] >= prm->n_keys || prm->keys[prm->cds[i]].locator == NULL ||
+		    !*prm->keys[prm->cds[i]].locator) {
+			free(b.s);
+			return tdm_err_fail(err, TDM_EINVAL, "zone %s: CDS key %zu: %s", prm->zone,
+					    prm->cds[i], prm->cds[i] >= prm->n_keys
+					    ? "no such key" : "no locator");
+		}
 	for (size_t i = 0; i < prm->n_keys; i++)
 		if (prm->keys[i].locator != NULL && !is_hex(prm->keys[i].locator)) {
 			free(b.s);
@@ -150,7 +174,8 @@ int enforcer_signconf_render(const struct enforcer_signconf_params *prm, char **
 		bool ksk = enforcer__ksk_capable(k->role) &&
 			   in_zone(k->rec[ENFORCER_RRSIG_DNSKEY].state);
 		bool zsk = enforcer__zsk_capable(k->role) && in_zone(k->rec[ENFORCER_RRSIG].state);
-		if (!publish && !ksk && !zsk)
+		bool cds = in_cds(prm, i);
+		if (!publish && !ksk && !zsk && !(cds && (pol->publish_cds || pol->publish_cdnskey)))
 			continue;
 		put(&b, "\t\t\t<Key>\n");
 		put(&b, "\t\t\t\t<Flags>%u</Flags>\n", enforcer__ksk_capable(k->role) ? 257u : 256u);
@@ -163,8 +188,25 @@ int enforcer_signconf_render(const struct enforcer_signconf_params *prm, char **
 			put(&b, "\t\t\t\t<ZSK/>\n");
 		if (publish)
 			put(&b, "\t\t\t\t<Publish/>\n");
+		if (cds && pol->publish_cds)
+			put(&b, "\t\t\t\t<CDS/>\n");
+		if (cds && pol->publish_cdnskey)
+			put(&b, "\t\t\t\t<CDNSKEY/>\n");
 		put(&b, "\t\t\t</Key>\n");
 	}
+	if (pol->publish_cds) {
+		put(&b, "\t\t\t<CDS>\n");
+		if (pol->n_cds_digests == 0)
+			put(&b, "\t\t\t\t<DigestType>2</DigestType>\n");
+		for (size_t i = 0; i < pol->n_cds_digests; i++)
+			put(&b, "\t\t\t\t<DigestType>%u</DigestType>\n", pol->cds_digests[i]);
+		if (prm->cds_delete)
+			put(&b, "\t\t\t\t<Delete/>\n");
+		put(&b, "\t\t\t</CDS>\n");
+	}
+	if (pol->publish_cdnskey)
+		put(&b, prm->cds_delete ? "\t\t\t<CDNSKEY>\n\t\t\t\t<Delete/>\n\t\t\t</CDNSKEY>\n"
+					: "\t\t\t<CDNSKEY/>\n");
 	put(&b, "\t\t</Keys>\n");
 
 	put(&b, "\t\t<SOA>\n");

@@ -5,6 +5,8 @@
  *
  *  1. DNSKEYs of the signconf's published keys and (NSEC3) the NSEC3PARAM
  *     join the apex; the input's own DNSKEYs stay and merge with them.
+ *     The CDS and CDNSKEY RRsets the signconf owns replace the input's
+ *     (cds.c).
  *  2. Canonical order, one TTL per RRset (zone.c), zone rules (rules.c).
  *  3. SOA TTL and MINIMUM from the signconf, DNSKEY TTL from <Keys><TTL>.
  *  4. NSEC or NSEC3 chain with TTL min(SOA TTL, SOA MINIMUM) (RFC 9077
@@ -79,6 +81,8 @@ int signer_zone_prepare(struct signer_zone *z, const struct signer_params *p,
 			memcpy(rd + 5, sc->nsec3_salt, sc->nsec3_salt_len);
 		signer__zone_add(z, z->apex, T_NSEC3PARAM, 0, rd, 5 + sc->nsec3_salt_len);
 	}
+	if ((rc = signer__cds_add(z, p, err)) != 0)
+		return rc;
 
 	/* 2. */
 	if ((rc = signer__zone_finalize(z, err)) != 0 || (rc = signer__rules_apply(z, err)) != 0) {

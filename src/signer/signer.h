@@ -14,7 +14,9 @@
  * What it promises: the signed zone holds exactly the records of the
  * unsigned zone (apart from the SOA TTL, MINIMUM and serial the signconf
  * sets, one TTL per RRset, duplicates removed and the input's RRSIG, NSEC,
- * NSEC3 and NSEC3PARAM records replaced) plus the DNSSEC records it adds;
+ * NSEC3 and NSEC3PARAM records replaced, and the apex CDS / CDNSKEY records
+ * replaced when the signconf has a <Keys><CDS> / <CDNSKEY> section) plus
+ * the DNSSEC records it adds;
  * the output is a pure function of the input, the signconf, `now` and the
  * reused signatures (jitter is derived from a hash, never random).
  *
@@ -46,6 +48,8 @@ struct signer_key {
 	bool publish;            /* DNSKEY in the zone */
 	bool active;             /* makes signatures (false: <Deactivate/>) */
 	const char *locator;     /* CKA_ID (hex) for messages, may be NULL */
+	bool cds;                /* <CDS/>: a CDS per signconf digest type at the apex */
+	bool cdnskey;            /* <CDNSKEY/>: a CDNSKEY at the apex */
 };
 
 /**

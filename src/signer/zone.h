@@ -251,6 +251,15 @@ static inline int signer__set_role(const struct signer_zone *z, const struct sig
 /** Is this RRset signed under the rules (not glue, not occluded, not NS at a cut)? */
 bool signer__set_is_signed(const struct signer_zone *z, const struct signer__rrset *s);
 
+/**
+ * The apex CDS and CDNSKEY RRsets the signconf owns (cds.c): drop the
+ * input's, add the marked keys' records or the RFC 8078 §4 delete form,
+ * TTL the DNSKEY TTL.  Before signer__zone_finalize().
+ * @return 0; TDM_EINVAL (a key marked without the signconf section),
+ *         TDM_EALGO (a digest type other than 2 or 4).
+ */
+int signer__cds_add(struct signer_zone *z, const struct signer_params *p, struct tdm_err *err);
+
 /** Build the NSEC chain (nsec.c). */
 int signer__nsec_build(struct signer_zone *z, struct tdm_err *err);
 

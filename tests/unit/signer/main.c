@@ -23,6 +23,7 @@ int main(void)
 	suite_add_tcase(s, tcase_reuse());
 	suite_add_tcase(s, tcase_output());
 	suite_add_tcase(s, tcase_roles());
+	suite_add_tcase(s, tcase_cds());
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

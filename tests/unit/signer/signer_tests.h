@@ -22,6 +22,7 @@ TCase *tcase_ttl(void);
 TCase *tcase_reuse(void);
 TCase *tcase_output(void);
 TCase *tcase_roles(void);
+TCase *tcase_cds(void);
 
 /* The time every test signs at unless it says otherwise. */
 #define T_NOW 1700000000
