@@ -23,9 +23,11 @@
 #include "common/log.h"
 #include "hsm/hsm.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct pool_key {
 	char id[2 * 64 + 1];
@@ -58,6 +60,9 @@ struct pool_gen {
 	size_t n_waiters;
 	struct pool_gen *next;
 	bool dead;                   /* the service closed while it worked */
+	/* Shutdown: the loop thread sets `stop` and waits while `working`, so
+	 * the HSM context is never closed under a worker (pool_close). */
+	atomic_bool stop, working;
 };
 
 static void gen_work(uv_work_t *w)
@@ -70,7 +75,13 @@ static void gen_work(uv_work_t *w)
 		.session = true, .extractable = true,
 	};
 	g->keys = tdm_calloc(g->batch, sizeof *g->keys);
+	atomic_store(&g->working, true);
 	for (g->n_keys = 0; g->n_keys < g->batch; g->n_keys++) {
+		if (atomic_load(&g->stop)) {
+			g->rc = TDM_ESHUTDOWN;
+			tdm_err_set(&g->err, "closing");
+			break;
+		}
 		struct pool_key *k = &g->keys[g->n_keys];
 		struct hsm_key *key = NULL;
 		g->rc = hsm_key_generate(hsm, &opts, &key, &g->err);
@@ -96,6 +107,7 @@ static void gen_work(uv_work_t *w)
 			k->cka[i] = (uint8_t)v;
 		}
 	}
+	atomic_store(&g->working, false);
 }
 
 static void gen_free_keys(struct pool_gen *g)
@@ -330,6 +342,13 @@ void enforce__pool_close(struct enforce *e)
 {
 	/* Work in progress finishes on its own (the loop runs until the
 	 * handles close); it sees `dead` and stops. */
-	for (struct pool_gen *g = e->gens; g; g = g->next)
+	for (struct pool_gen *g = e->gens; g; g = g->next) {
 		g->dead = true;
+		atomic_store(&g->stop, true);
+	}
+	/* Wait for a key being generated now (at most one per generation):
+	 * custody closes the HSM context right after this. */
+	for (struct pool_gen *g = e->gens; g; g = g->next)
+		while (atomic_load(&g->working))
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 }
