@@ -17,6 +17,9 @@
  * cds set) carry <CDS/> and/or <CDNSKEY/>, and when that set is empty the
  * sections carry <Delete/> instead.  With the section present and no key
  * marked, the signer publishes no such RRset (and drops the input's).
+ * Only digest types 2 (SHA-256) and 4 (SHA-384) are written, the ones the
+ * signer makes; the policy check warns about 1 (SHA-1, RFC 8624 §3.3) and
+ * refuses the rest, and a policy left with none gets no <CDS> section.
  */
 #include "enforcer/enforcer_int.h"
 
@@ -101,6 +104,16 @@ int enforcer_signconf_render(const struct enforcer_signconf_params *prm, char **
 	const struct tdm_policy *pol = prm->policy;
 	const char *salt = prm->nsec3_salt != NULL ? prm->nsec3_salt : "";
 	struct buf b = { .s = tdm_malloc(4096), .len = 0, .cap = 4096 };
+	uint8_t digests[sizeof pol->cds_digests];
+	size_t n_digests = 0;
+	bool with_cds, with_cdnskey = pol->publish_cdnskey;
+
+	for (size_t i = 0; i < pol->n_cds_digests && i < sizeof digests; i++)
+		if (pol->cds_digests[i] == 2 || pol->cds_digests[i] == 4)
+			digests[n_digests++] = pol->cds_digests[i];
+	if (pol->publish_cds && pol->n_cds_digests == 0)
+		digests[n_digests++] = 2; /* the kasp.xml default, RFC 4509 */
+	with_cds = pol->publish_cds && n_digests > 0;
 
 	if (!is_hex(salt) || strlen(salt) % 2 != 0 || strlen(salt) > 510) {
 		free(b.s);
@@ -175,7 +188,7 @@ int enforcer_signconf_render(const struct enforcer_signconf_params *prm, char **
 			   in_zone(k->rec[ENFORCER_RRSIG_DNSKEY].state);
 		bool zsk = enforcer__zsk_capable(k->role) && in_zone(k->rec[ENFORCER_RRSIG].state);
 		bool cds = in_cds(prm, i);
-		if (!publish && !ksk && !zsk && !(cds && (pol->publish_cds || pol->publish_cdnskey)))
+		if (!publish && !ksk && !zsk && !(cds && (with_cds || with_cdnskey)))
 			continue;
 		put(&b, "\t\t\t<Key>\n");
 		put(&b, "\t\t\t\t<Flags>%u</Flags>\n", enforcer__ksk_capable(k->role) ? 257u : 256u);
@@ -188,23 +201,21 @@ int enforcer_signconf_render(const struct enforcer_signconf_params *prm, char **
 			put(&b, "\t\t\t\t<ZSK/>\n");
 		if (publish)
 			put(&b, "\t\t\t\t<Publish/>\n");
-		if (cds && pol->publish_cds)
+		if (cds && with_cds)
 			put(&b, "\t\t\t\t<CDS/>\n");
-		if (cds && pol->publish_cdnskey)
+		if (cds && with_cdnskey)
 			put(&b, "\t\t\t\t<CDNSKEY/>\n");
 		put(&b, "\t\t\t</Key>\n");
 	}
-	if (pol->publish_cds) {
+	if (with_cds) {
 		put(&b, "\t\t\t<CDS>\n");
-		if (pol->n_cds_digests == 0)
-			put(&b, "\t\t\t\t<DigestType>2</DigestType>\n");
-		for (size_t i = 0; i < pol->n_cds_digests; i++)
-			put(&b, "\t\t\t\t<DigestType>%u</DigestType>\n", pol->cds_digests[i]);
+		for (size_t i = 0; i < n_digests; i++)
+			put(&b, "\t\t\t\t<DigestType>%u</DigestType>\n", digests[i]);
 		if (prm->cds_delete)
 			put(&b, "\t\t\t\t<Delete/>\n");
 		put(&b, "\t\t\t</CDS>\n");
 	}
-	if (pol->publish_cdnskey)
+	if (with_cdnskey)
 		put(&b, prm->cds_delete ? "\t\t\t<CDNSKEY>\n\t\t\t\t<Delete/>\n\t\t\t</CDNSKEY>\n"
 					: "\t\t\t<CDNSKEY/>\n");
 	put(&b, "\t\t</Keys>\n");

@@ -219,6 +219,26 @@ START_TEST(cds_round_trip)
 	ck_assert(sc->cds_delete && sc->cdnskey_delete);
 	tdm_signconf_free(sc);
 
+	/* SHA-1 (which the signer does not make) is left out; with nothing
+	 * else there is no <CDS> section at all. */
+	prm.cds_delete = false;
+	prm.cds = cds;
+	prm.n_cds = 1;
+	pol->cds_digests[0] = 1;
+	ck_assert_int_eq(enforcer_signconf_render(&prm, &text, &len, &err), 0);
+	ck_assert_msg(tdm_signconf_load_buffer("cds.xml", text, len, &sc, &err) == 0, "%s", err.msg);
+	free(text);
+	ck_assert(sc->cds_managed && sc->n_cds_digests == 1 && sc->cds_digests[0] == 4);
+	tdm_signconf_free(sc);
+	pol->n_cds_digests = 1;
+	ck_assert_int_eq(enforcer_signconf_render(&prm, &text, &len, &err), 0);
+	ck_assert_msg(tdm_signconf_load_buffer("cds.xml", text, len, &sc, &err) == 0, "%s", err.msg);
+	free(text);
+	ck_assert(!sc->cds_managed && sc->cdnskey_managed);
+	ck_assert(!sc->keys[0].cds && sc->keys[0].cdnskey);
+	tdm_signconf_free(sc);
+	pol->cds_digests[0] = 2;
+
 	/* Only PublishCDNSKEY: no <CDS> section, keys marked CDNSKEY only. */
 	prm.cds_delete = false;
 	prm.cds = cds;
