@@ -35,7 +35,8 @@
 # The checks must be able to fail: the canary judges the last zsk30.test
 # output with the DS of csk.test's key as trust anchor (ldns-verify-zone
 # must refuse it) and 30 days after its last signing (every validator must
-# refuse expired signatures).
+# refuse expired signatures); tandem-signzone --ledger with a fresh token
+# (no cluster KEK) must refuse to sign.
 set -u
 : "${TDM_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$TDM_SRCDIR/tests/integration/cluster_lib.sh"
@@ -160,7 +161,27 @@ case $words in
 *"ldns[13]=FAIL"*) ;;
 *) echo "FAIL canary: a DS of csk.test's key validates zsk30.test ($words)"; canary_fail=$((canary_fail + 1)) ;;
 esac
-[ $canary_fail = 0 ] && echo "ok   canaries: expired signatures refused by ldns, bind and knot; another zone's DS refused by ldns"
+# tandem-signzone --ledger with a token that lacks the cluster KEK must
+# refuse (and name the key), not sign.
+mkdir -p "$tmp/foreign/tokens"
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
+	"$tmp/foreign" >"$tmp/foreign/softhsm2.conf"
+SOFTHSM2_CONF="$tmp/foreign/softhsm2.conf" softhsm2-util --init-token --free --label node1 \
+	--pin 1234 --so-pin 5678 >/dev/null || { echo "ERROR: softhsm2-util"; exit 99; }
+sc=$(awk -v z=zsk30.test '$1 == z { print $2 }' "$tmp/signconf.paths")
+if out=$(cd "$tmp/zones" && SOFTHSM2_CONF="$tmp/foreign/softhsm2.conf" "$signzone" -c "$(cl_conf 1)" \
+		-s "$sc" --ledger "$CL_DIR/n1/data/state.db" --now "${LAST_T[$zone]}" --workers 1 \
+		zsk30.test.zone "$tmp/foreign/signed.zone" 2>&1); then
+	echo "FAIL canary: tandem-signzone --ledger signed with a token without the cluster KEK"
+	canary_fail=$((canary_fail + 1))
+else
+	case $out in
+	*"ledger key "*) ;;
+	*) echo "FAIL canary: tandem-signzone --ledger without the KEK: unexpected message: $out"
+	   canary_fail=$((canary_fail + 1)) ;;
+	esac
+fi
+[ $canary_fail = 0 ] && echo "ok   canaries: expired signatures refused by ldns, bind and knot; another zone's DS refused by ldns; a token without the cluster KEK refused by tandem-signzone --ledger"
 
 for z in zsk30.test csk.test; do
 	if ! tdm_compare "$z" "${DENIAL[$z]}" "$tmp/zones/$z.zone" "$tmp/$z/signed.zone" >"$tmp/compare.log" 2>&1; then
