@@ -289,27 +289,53 @@ void enforce__wake_waiting(struct enforce *e)
 	enforce_submit(e, &r, NULL, NULL);
 }
 
+/*
+ * After the commit, on a worker thread: render and write the signconfs of
+ * the chunk, then one syncfs.  The loop thread stays free (a zone add is
+ * answered meanwhile); the next chunk waits (in_flight), so a zone's
+ * signconfs are always written in commit order.
+ */
+static void write_work(uv_work_t *w)
+{
+	struct enforce *e = w->data;
+	struct chunk *c = &e->cur;
+	int dirfd = -1;
+	for (size_t i = 0; i < c->n; i++) {
+		struct zplan *zp = &c->z[i];
+		struct tdm_err err = { "" };
+		if (!zp->signconf)
+			continue;
+		zp->signconf_rc = enforce__zone_signconf(e, zp, &err);
+		if (zp->signconf_rc != 0)
+			zp->signconf_err = tdm_strdup(err.msg);
+		else if (dirfd < 0) {
+			char *path = enforce_signconf_path(e, zp->zone, zp->st.signconf);
+			dirfd = open(path, O_RDONLY | O_CLOEXEC);
+			free(path);
+		}
+	}
+	if (dirfd >= 0) {
+		syncfs(dirfd);
+		close(dirfd);
+	}
+}
+
+/* Back on the loop: tell the signer, log, DS commands, pool, waiting zones. */
 static void chunk_committed(struct enforce *e, struct job *j)
 {
 	struct chunk *c = &e->cur;
-	struct tdm_err err = { "" };
-	int dirfd = -1;
 	bool wake = false;
 	for (size_t i = 0; i < c->n; i++) {
 		struct zplan *zp = &c->z[i];
 		if (zp->signconf) {
-			if (enforce__zone_signconf(e, zp, &err) != 0) {
-				tdm_log_err("enforcer: %s", err.msg);
-				enforce__job_say(j, "error: %s", err.msg);
+			if (zp->signconf_rc != 0) {
+				tdm_log_err("enforcer: %s", zp->signconf_err ? zp->signconf_err : "signconf");
+				if (j != NULL)
+					enforce__job_say(j, "error: %s", zp->signconf_err ? zp->signconf_err : "signconf");
 				e->st.errors++;
 			} else {
 				e->st.signconfs++;
 				tell_signer(e, zp->zone);
-				if (dirfd < 0) {
-					char *path = enforce_signconf_path(e, zp->zone, zp->st.signconf);
-					dirfd = open(path, O_RDONLY | O_CLOEXEC);
-					free(path);
-				}
 			}
 		}
 		if (zp->waits_for_keys) {
@@ -336,13 +362,27 @@ static void chunk_committed(struct enforce *e, struct job *j)
 		}
 		run_ds_calls(e, zp);
 	}
-	if (dirfd >= 0) {
-		syncfs(dirfd);
-		close(dirfd);
-	}
 	enforce__pool_after_chunk(e, c);
 	if (wake)
 		enforce__wake_waiting(e);
+}
+
+static void write_after(uv_work_t *w, int status)
+{
+	struct enforce *e = w->data;
+	(void)status;
+	e->writing = false;
+	e->in_flight = false;
+	if (e->closing) {
+		enforce__chunk_clear(&e->cur);
+		if (e->handles_closed && e->gens == NULL)
+			free(e);
+		return;
+	}
+	if (e->leader)
+		chunk_committed(e, e->cur_job);
+	enforce__chunk_clear(&e->cur);
+	schedule_pump(e);
 }
 
 static void on_entry(void *data, int status, const struct ledger_result *res, const char *msg)
@@ -367,15 +407,21 @@ static void on_entry(void *data, int status, const struct ledger_result *res, co
 		enforce__job_say(j, "error: %zu zone(s) not enforced: %s", e->cur.n, why);
 		j->failed += e->cur.n;
 		e->st.errors++;
-	} else {
-		e->st.entries++;
-		e->st.zones_planned += e->cur.n;
-		e->st.last_run = e->cur.now;
-		j->planned += e->cur.n;
-		chunk_committed(e, j);
+		enforce__chunk_clear(&e->cur);
+		schedule_pump(e);
+		return;
 	}
-	enforce__chunk_clear(&e->cur);
-	schedule_pump(e);
+	e->st.entries++;
+	e->st.zones_planned += e->cur.n;
+	e->st.last_run = e->cur.now;
+	j->planned += e->cur.n;
+	e->in_flight = true;
+	e->writing = true;
+	e->write_work.data = e;
+	if (uv_queue_work(&e->d->loop, &e->write_work, write_work, write_after) != 0) {
+		write_work(&e->write_work);
+		write_after(&e->write_work, 0);
+	}
 }
 
 /* The next names of a job, at most ENFORCE_CHUNK.  false: the job is done. */
@@ -544,7 +590,7 @@ static void on_closed(uv_handle_t *h)
 	struct enforce *e = h->data;
 	if (h == (uv_handle_t *)&e->pump) {
 		e->handles_closed = true;
-		if (e->gens == NULL)
+		if (e->gens == NULL && !e->writing)
 			free(e);
 	}
 }

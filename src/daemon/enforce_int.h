@@ -86,6 +86,8 @@ struct zplan {
 	uint64_t roll[4];
 	uint64_t next_due;
 	bool signconf;               /* write the signconf after commit */
+	int signconf_rc;             /* outcome of the write (worker thread) */
+	char *signconf_err;
 	bool waits_for_keys;
 	unsigned pool_epoch;         /* e->pool_epoch when planned */
 	struct ledger_enforce_key *ek;
@@ -113,6 +115,8 @@ struct enforce {
 	uv_timer_t pump;             /* work on the queue (0 ms) */
 	bool leader, in_flight, closing;
 	bool handles_closed;         /* enforce_close done; freed when no generation runs */
+	bool writing;                /* a chunk's signconfs are being written (worker) */
+	uv_work_t write_work;
 	struct job *head, *tail;
 	size_t n_jobs;
 	struct chunk cur;            /* the chunk in flight */

@@ -585,6 +585,7 @@ void enforce__zone_free(struct zplan *zp)
 	free(zp->ek);
 	free(zp->salt);
 	free(zp->zone);
+	free(zp->signconf_err);
 	for (size_t i = 0; i < zp->n_calls; i++) {
 		free(zp->calls[i].zone);
 		free(zp->calls[i].key_id);

@@ -142,7 +142,7 @@ static void gen_finish(struct pool_gen *g, int status, const char *msg)
 	free(g->repository);
 	free(g);
 	if (e->closing) {
-		if (e->handles_closed && e->gens == NULL)
+		if (e->handles_closed && e->gens == NULL && !e->writing)
 			free(e);
 		return;
 	}
