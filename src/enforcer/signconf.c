@@ -187,7 +187,10 @@ int enforcer_signconf_render(const struct enforcer_signconf_params *prm, char **
 		bool ksk = enforcer__ksk_capable(k->role) &&
 			   in_zone(k->rec[ENFORCER_RRSIG_DNSKEY].state);
 		bool zsk = enforcer__zsk_capable(k->role) && in_zone(k->rec[ENFORCER_RRSIG].state);
-		bool cds = in_cds(prm, i);
+		/* Only keys whose DNSKEY is published: parents (and kzonecheck)
+		 * refuse a CDS/CDNSKEY that matches no DNSKEY of the zone, so a
+		 * double-DS rollover announces its new key once it is published. */
+		bool cds = in_cds(prm, i) && publish;
 		if (!publish && !ksk && !zsk && !(cds && (with_cds || with_cdnskey)))
 			continue;
 		put(&b, "\t\t\t<Key>\n");
