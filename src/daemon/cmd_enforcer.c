@@ -528,7 +528,9 @@ void daemon__cmd_zone_add(struct daemon *d, struct control_conn *conn,
 	char *zone = zone_name(o[0].val);
 	const char *policy = o[1].set ? o[1].val : "default";
 	const char *dir = d->cfg->data_dir;
-	char *sc = o[2].set ? tdm_strdup(o[2].val) : daemon__sprintf("%s/signconf/%s.xml", dir, zone);
+	/* Without -s the ledger keeps "" and each leader writes the signconf
+	 * under its own <DataDirectory> (enforce_signconf_path). */
+	char *sc = tdm_strdup(o[2].set ? o[2].val : "");
 	char *in = o[4].set ? tdm_strdup(o[4].val) : daemon__sprintf("%s/unsigned/%s", dir, zone);
 	char *out = o[6].set ? tdm_strdup(o[6].val) : daemon__sprintf("%s/signed/%s", dir, zone);
 	const char *jt = o[3].set ? o[3].val : "File", *qt = o[5].set ? o[5].val : "File";

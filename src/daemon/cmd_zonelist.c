@@ -308,7 +308,9 @@ void daemon__cmd_zonelist_export(struct daemon *d, struct control_conn *conn,
 		fputs("\">\n\t\t<Policy>", f);
 		xml_text(f, zl[i].policy);
 		fputs("</Policy>\n\t\t<SignerConfiguration>", f);
-		xml_text(f, zl[i].signconf);
+		char *sc = enforce_signconf_path(d->enforce, zl[i].name, zl[i].signconf);
+		xml_text(f, sc);
+		free(sc);
 		fputs("</SignerConfiguration>\n\t\t<Adapters>\n", f);
 		adapter(f, "Input", zl[i].in_type, zl[i].in_uri);
 		adapter(f, "Output", zl[i].out_type, zl[i].out_uri);
