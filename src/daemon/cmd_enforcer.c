@@ -130,7 +130,29 @@ static void pend_finish(struct pend *p)
 		p->n_zones = 0;
 		enforce_submit(p->d->enforce, &r, NULL, NULL);
 	}
-	daemon__reply(p->d, p->conn, p->status, p->text ? p->text : "");
+	if (daemon__json(p->conn)) {
+		/* Scripts: {"status": N, "lines": ["Zone x added successfully", ...]} */
+		struct tdm_json j;
+		tdm_json_init(&j);
+		tdm_json_object_begin(&j);
+		tdm_json_kv_int(&j, "status", p->status);
+		tdm_json_key(&j, "lines");
+		tdm_json_array_begin(&j);
+		for (char *line = p->text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			tdm_json_string(&j, line);
+		}
+		tdm_json_array_end(&j);
+		tdm_json_object_end(&j);
+		char *body = daemon__sprintf("%s\n", tdm_json_text(&j));
+		daemon__reply(p->d, p->conn, p->status, body);
+		free(body);
+		tdm_json_free(&j);
+	} else {
+		daemon__reply(p->d, p->conn, p->status, p->text ? p->text : "");
+	}
 	for (size_t i = 0; i < p->n_zones; i++)
 		free(p->zones[i]);
 	free(p->zones);
