@@ -1120,3 +1120,57 @@ void daemon__cmd_update(struct daemon *d, struct control_conn *conn,
 	}
 	daemon__reply(d, conn, CONTROL_EXIT_USAGE, "usage: update kasp|zonelist|all|conf\n");
 }
+
+/*- pool fill (Tandem) ---------------------------------------------------------------*/
+
+struct fill {
+	struct daemon *d;
+	struct control_conn *conn;
+	uint64_t want;
+};
+
+static void fill_done(void *arg, int status, const char *msg)
+{
+	struct fill *f = arg;
+	if (status == 0)
+		reply_fmt(f->d, f->conn, CONTROL_EXIT_OK, "The pool holds at least %llu keys\n",
+			  (unsigned long long)f->want);
+	else
+		reply_fmt(f->d, f->conn, status == TDM_ESHUTDOWN ? CONTROL_EXIT_UNAVAILABLE : CONTROL_EXIT_FAIL,
+			  "error: pool fill: %s\n", msg);
+	free(f);
+}
+
+/* `pool fill -g ALG [-b BITS] -n N [-r REPO]`: make the pool of (REPO, ALG,
+ * BITS) hold N keys before a bulk import (ods-enforcer's `key generate`
+ * counts only the zones a policy already has). */
+void daemon__cmd_pool_fill(struct daemon *d, struct control_conn *conn,
+			   const struct control_request *req, int argi)
+{
+	struct cmd_opt o[] = { { 'g', "algorithm", true, NULL, false }, { 'b', "bits", true, NULL, false },
+			       { 'n', "count", true, NULL, false }, { 'r', "repository", true, NULL, false } };
+	struct tdm_err err = { "" };
+	if (!parse(d, conn, req, argi, o, NOPTS(o)))
+		return;
+	unsigned long alg = o[0].set ? strtoul(o[0].val, NULL, 10) : 0;
+	unsigned long bits = o[1].set ? strtoul(o[1].val, NULL, 10) : 0;
+	unsigned long long n = o[2].set ? strtoull(o[2].val, NULL, 10) : 0;
+	if (bits == 0)
+		bits = alg == 13 ? 256 : alg == 14 ? 384 : alg == 15 ? 256 : alg == 16 ? 456 : 0;
+	if (alg == 0 || alg > 255 || bits == 0 || bits > 65535 || n == 0 || n > 10000000) {
+		daemon__reply(d, conn, CONTROL_EXIT_USAGE,
+			      "usage: pool fill -g ALGORITHM [-b BITS (needed for RSA)] -n COUNT [-r REPOSITORY]\n");
+		return;
+	}
+	const char *repo = o[3].set ? o[3].val
+				    : d->conf->n_repositories ? d->conf->repositories[0].name : "";
+	struct fill *f = tdm_calloc(1, sizeof *f);
+	f->d = d;
+	f->conn = conn;
+	f->want = n;
+	if (enforce_pool_fill(d->enforce, repo, (uint8_t)alg, (uint32_t)bits, n, true, fill_done, f,
+			      &err) != 0) {
+		reply_fmt(d, conn, CONTROL_EXIT_FAIL, "error: pool fill: %s\n", err.msg);
+		free(f);
+	}
+}

@@ -78,6 +78,7 @@ static const struct command commands[] = {
 	{ "backup", "prepare", CMD_LEADER, daemon__cmd_ek_backup, "backup prepare [-r R]       flag new keys for backup" },
 	{ "backup", "commit", CMD_LEADER, daemon__cmd_ek_backup, "backup commit [-r R]        the flagged keys are backed up" },
 	{ "backup", "rollback", CMD_LEADER, daemon__cmd_ek_backup, "backup rollback [-r R]      the backup failed: unflag" },
+	{ "pool", "fill", CMD_LEADER, daemon__cmd_pool_fill, "pool fill -g ALG [-b BITS] -n N [-r REPO]  pre-generate keys until the pool holds N" },
 	{ "pool", "list", 0, daemon__cmd_ek_pool_list, "pool list                   pre-generated keys per repository, algorithm, bits" },
 	{ "repository", "list", 0, daemon__cmd_repository_list, "repository list             repositories of conf.xml" },
 	{ "enforce", NULL, CMD_LEADER, daemon__cmd_enforce, "enforce [-z Z]              run the enforcer now (every zone, or Z)" },

@@ -115,7 +115,7 @@ void daemon__cmd_custody_pubkey(struct daemon *d, struct control_conn *conn, con
 	X(zone_list) X(zone_add) X(zone_delete) X(zone_set_policy) \
 	X(zonelist_export) X(zonelist_import) X(update) \
 	X(key_ds) X(key_rollover) X(enforce) X(signconf) X(queue) X(flush) X(time_leap) \
-	X(repository_list) X(running) \
+	X(repository_list) X(running) X(pool_fill) \
 	X(ek_key_list) X(ek_key_export) X(ek_key_purge) X(ek_key_generate) X(ek_pool_list) \
 	X(ek_backup) X(ek_rollover_list) X(ek_key_import)
 #define DAEMON_DECLARE_CMD(name) \

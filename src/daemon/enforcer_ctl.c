@@ -107,6 +107,7 @@ static const struct enf_cmd commands[] = {
 	{ "running", NULL, 0, "running", "is tandemd running?" },
 	{ "verbosity", NULL, 0, "verbosity N", "this node's log verbosity (0..4)" },
 	{ "pool", "list", 0, "+ pool list", "pre-generated keys per (repository, algorithm, bits)" },
+	{ "pool", "fill", ENF_LONG, "+ pool fill -g ALG [-b BITS] -n N [-r REPO]", "pre-generate keys until the pool holds N (before a bulk import)" },
 	{ "help", NULL, ENF_LOCAL, "help [COMMAND]", "this list (the lines for COMMAND)" },
 };
 

@@ -4,7 +4,7 @@
 #
 #   1. policy import; a kasp.xml that is not well-formed, and one whose
 #      policy the enforcer refuses, change nothing and name what is wrong;
-#   2. zonelist import of 2,000 zones (half ShareKeys, half own keys): every
+#   2. pool fill; zonelist import of 2,000 zones (half ShareKeys, half own keys): every
 #      zone ends with a signconf naming keys, the shared zones all name the
 #      same KSK, the others each their own (none lost, none shared wrongly);
 #   3. zonelist export, imported again, changes nothing; a zonelist naming an
@@ -84,6 +84,13 @@ if ! cmp -s "$D/kasp.xml" "$D/kasp.good"; then
 fi
 enf policy list | cmp -s - "$D/policies" || fail "a refused import changed the policies"
 cp "$D/kasp.good" "$D/kasp.xml"
+
+# pool fill: keys ready before the bulk import
+enf pool fill -g 13 -n 40 >"$D/out" 2>&1 || fail "pool fill: $(cat "$D/out")"
+pool=$(enf --json pool list | "$CL_PY" -c 'import json,sys
+print(sum(p["keys"] for p in json.load(sys.stdin)["pools"] if p["algorithm"] == 13))')
+[ "$pool" -ge 40 ] || fail "pool fill -n 40: the pool holds $pool keys"
+enf pool fill -g 8 -n 1 >"$D/out" 2>&1 && fail "pool fill without bits for RSA succeeded"
 
 # 2. bulk import: half shared, half own keys
 "$CL_PY" - "$N" "$D" <<'PY'
