@@ -284,24 +284,21 @@ struct policy_import {
 	size_t n_names;
 };
 
-static void policy_import_after(struct pend *p)
+/* The zones of every changed policy are enforced at once, signconfs
+ * rewritten (a policy change takes effect now, not at the next run); then
+ * the import's state is freed.  @p run false: only free. */
+static void policy_import_end(struct pend *p, struct policy_import *pi, bool run)
 {
-	struct policy_import *pi = p->data;
-	if (p->status == CONTROL_EXIT_OK) {
-		pend_say(p, "Policy import done: %zu polic%s, %zu changed\n", pi->n,
-			 pi->n == 1 ? "y" : "ies", pi->n_names);
-		for (size_t i = 0; i < pi->n_names; i++) {
-			char **names = NULL;
-			size_t nz = 0;
-			struct tdm_err err = { "" };
-			if (ledger_zone_names(p->d->ledger, pi->names[i], &names, &nz, &err) == 0 && nz > 0) {
-				/* Takes effect at once: a run over the policy's zones. */
-				struct enforce_request r = { .op = ENFORCE_OP_RUN, .zones = names,
-							     .n_zones = nz, .signconf = true };
-				enforce_submit(p->d->enforce, &r, NULL, NULL);
-			} else {
-				ledger_names_free(names, nz);
-			}
+	for (size_t i = 0; run && i < pi->n_names; i++) {
+		char **names = NULL;
+		size_t nz = 0;
+		struct tdm_err err = { "" };
+		if (ledger_zone_names(p->d->ledger, pi->names[i], &names, &nz, &err) == 0 && nz > 0) {
+			struct enforce_request r = { .op = ENFORCE_OP_RUN, .zones = names,
+						     .n_zones = nz, .signconf = true };
+			enforce_submit(p->d->enforce, &r, NULL, NULL);
+		} else {
+			ledger_names_free(names, nz);
 		}
 	}
 	tdm_kasp_docs_free(pi->docs, pi->n);
@@ -309,6 +306,16 @@ static void policy_import_after(struct pend *p)
 		free(pi->names[i]);
 	free(pi->names);
 	free(pi);
+}
+
+static void policy_import_after(struct pend *p)
+{
+	struct policy_import *pi = p->data;
+	if (p->status == CONTROL_EXIT_OK)
+		pend_say(p, "Policy import done: %zu polic%s, %zu changed\n", pi->n,
+			 pi->n == 1 ? "y" : "ies", pi->n_names);
+	policy_import_end(p, pi, p->status == CONTROL_EXIT_OK);
+	p->data = NULL;
 	p->after = NULL;
 	pend_finish(p);
 }
@@ -1027,28 +1034,8 @@ static void update_after_policies(struct pend *p)
 	p->data = u->policy_data;
 	p->after = NULL;
 	if (u->policy_after != NULL && p->data != NULL) {
-		/* policy_import_after frees its data and replies; reuse its
-		 * first half by hand instead: */
-		struct policy_import *pi = p->data;
 		p->after = NULL;
-		if (p->status == CONTROL_EXIT_OK)
-			for (size_t i = 0; i < pi->n_names; i++) {
-				char **names = NULL;
-				size_t nz = 0;
-				struct tdm_err err = { "" };
-				if (ledger_zone_names(p->d->ledger, pi->names[i], &names, &nz, &err) == 0 && nz > 0) {
-					struct enforce_request r = { .op = ENFORCE_OP_RUN, .zones = names,
-								     .n_zones = nz, .signconf = true };
-					enforce_submit(p->d->enforce, &r, NULL, NULL);
-				} else {
-					ledger_names_free(names, nz);
-				}
-			}
-		tdm_kasp_docs_free(pi->docs, pi->n);
-		for (size_t i = 0; i < pi->n_names; i++)
-			free(pi->names[i]);
-		free(pi->names);
-		free(pi);
+		policy_import_end(p, p->data, p->status == CONTROL_EXIT_OK);
 	}
 	p->data = NULL;
 	if (p->status != CONTROL_EXIT_OK) {

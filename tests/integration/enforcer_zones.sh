@@ -7,7 +7,7 @@
 #   2. pool fill; zonelist import of 2,000 zones (half ShareKeys, half own keys): every
 #      zone ends with a signconf naming keys, the shared zones all name the
 #      same KSK, the others each their own (none lost, none shared wrongly);
-#   3. zonelist export, imported again, changes nothing; a zonelist naming an
+#   3. zonelist export, imported again, changes nothing (and update all); a zonelist naming an
 #      unknown policy, or not well-formed, imports nothing;
 #   4. zone add is enforced at once (signconf within 2 s), a second add of
 #      the same zone is refused, zone delete removes it, zone set-policy to
@@ -138,6 +138,11 @@ head -c 500 "$D/exported.xml" >"$D/truncated.xml"
 enf zonelist import -f "$D/truncated.xml" >"$D/out" 2>&1 && fail "a truncated zonelist was imported"
 [ "$(enf --json zone list | "$CL_PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')" = "$N" ] ||
 	fail "refused imports changed the zone count"
+
+# update all = policy import + zonelist import of the conf.xml files: nothing new
+enf update all >"$D/out" 2>&1 || fail "update all: $(cat "$D/out")"
+grep -q "Policy shared unchanged" "$D/out" && grep -q "0 added, 0 updated, 0 deleted, $N unchanged" "$D/out" ||
+	fail "update all: $(cat "$D/out")"
 
 # 4. single zones
 start_ms=$(($(date +%s%N) / 1000000))
