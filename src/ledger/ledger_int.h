@@ -127,6 +127,14 @@ uint8_t *ledger__col_blob(sqlite3_stmt *st, int i, size_t *len);
 void ledger__read_key(sqlite3_stmt *st, int i, struct ledger_key *k);
 void ledger__read_states(sqlite3_stmt *st, int i, struct ledger_record_state_t rec[4]);
 
+/**
+ * Step a statement whose columns are LEDGER__KEY_COLS then the four record
+ * states, into a new array of keys (free with ledger_key_list_free()).
+ * @return 0 or TDM_EDB with "what: ...".
+ */
+int ledger__collect_keys(struct ledger *l, sqlite3_stmt *st, struct ledger_key **out, size_t *n,
+			 const char *what, struct tdm_err *err);
+
 /** SHA-256 helpers over OpenSSL EVP. */
 void ledger__sha256(const void *data, size_t len, uint8_t out[32]);
 

@@ -127,13 +127,19 @@ int ledger_key_list(struct ledger *l, const char *scope_name, struct ledger_key 
 		"SELECT " LEDGER__KEY_COLS ", " LEDGER__STATE_COLS
 		" FROM keys k JOIN key_states s ON s.key_id = k.id "
 		"WHERE ?1 IS NULL OR k.scope_name = ?1 ORDER BY k.id", err);
-	struct ledger_key *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int s;
 	if (st == NULL)
 		return TDM_EDB;
 	if (scope_name)
 		sqlite3_bind_text(st, 1, scope_name, -1, SQLITE_STATIC);
+	return ledger__collect_keys(l, st, out, n, "listing keys", err);
+}
+
+int ledger__collect_keys(struct ledger *l, sqlite3_stmt *st, struct ledger_key **out, size_t *n,
+			 const char *what, struct tdm_err *err)
+{
+	struct ledger_key *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int s;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			cap = cap ? 2 * cap : 8;
@@ -146,7 +152,7 @@ int ledger_key_list(struct ledger *l, const char *scope_name, struct ledger_key 
 	sqlite3_reset(st);
 	if (s != SQLITE_DONE) {
 		ledger_key_list_free(v, cnt);
-		return ledger__db_fail(l->db, err, "listing keys");
+		return ledger__db_fail(l->db, err, what);
 	}
 	*out = v;
 	*n = cnt;

@@ -205,9 +205,6 @@ int ledger_pool_keys(struct ledger *l, const char *repository, uint8_t algorithm
 				       "WHERE k.scope = 3 AND k.repository = ?1 AND k.algorithm = ?2 "
 				       "AND k.bits = ?3 AND (?4 = 0 OR k.backup = 2) "
 				       "ORDER BY k.created, k.id LIMIT ?5", err);
-	struct ledger_key *v = NULL;
-	size_t cnt = 0, cap = 0;
-	int s;
 	if (st == NULL)
 		return TDM_EDB;
 	sqlite3_bind_text(st, 1, repository ? repository : "", -1, SQLITE_STATIC);
@@ -215,23 +212,7 @@ int ledger_pool_keys(struct ledger *l, const char *repository, uint8_t algorithm
 	sqlite3_bind_int(st, 3, bits);
 	sqlite3_bind_int(st, 4, backed_up ? 1 : 0);
 	sqlite3_bind_int64(st, 5, limit == 0 || limit > (size_t)INT64_MAX ? -1 : (int64_t)limit);
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? 2 * cap : 8;
-			v = tdm_realloc(v, cap * sizeof *v);
-		}
-		struct ledger_key *k = &v[cnt++];
-		ledger__read_key(st, 0, k);
-		ledger__read_states(st, LEDGER__KEY_NCOLS, k->rec);
-	}
-	sqlite3_reset(st);
-	if (s != SQLITE_DONE) {
-		ledger_key_list_free(v, cnt);
-		return ledger__db_fail(l->db, err, "listing pool keys");
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+	return ledger__collect_keys(l, st, out, n, "listing pool keys", err);
 }
 
 int ledger_pool_counts(struct ledger *l, struct ledger_pool_count **out, size_t *n,
