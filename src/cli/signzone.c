@@ -130,8 +130,8 @@ static int unwrap_key(const struct backend_arg *a, struct backend_state *s, size
 	if (rc == 0 && hsm_key_algorithm(s->key[k]) != kr->sk->algorithm)
 		rc = hsm_key_set_algorithm(s->ctx[r], s->key[k], kr->sk->algorithm, err);
 	if (rc != 0) {
-		tdm_err_wrap(err, "ledger key %s (CKA_ID %s), repository %s", lk->key_id,
-			     kr->sk->locator, a->conf->repositories[r].name);
+		/* The HSM's message names the repository and the CKA_ID. */
+		tdm_err_wrap(err, "ledger key %s", lk->key_id);
 		return rc;
 	}
 	*repo_out = r;
