@@ -70,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t dnskey[4 + 64] = { 1, 1, 3, 13 };
 	static FILE *devnull;
-	struct signer_key key = { 257, 13, dnskey, sizeof dnskey, true, true, true, true, "fuzz" };
+	struct signer_key key = { .flags = 257, .algorithm = 13, .dnskey = dnskey, .dnskey_len = sizeof dnskey,
+				  .ksk = true, .zsk = true, .publish = true, .active = true, .locator = "fuzz" };
 	struct tdm_signconf sc;
 	struct signer_params p;
 	struct signer_zone *z = NULL;
