@@ -129,6 +129,7 @@ struct enforce {
 	struct nameset waiting;      /* zones that wait for pool keys */
 
 	struct pool_gen *gens;       /* pool.c */
+	struct pool_gen *gen_active; /* the generation whose batch is on a worker */
 	unsigned gen_busy;
 	unsigned pool_epoch;         /* +1 whenever generated keys committed */
 

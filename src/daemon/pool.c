@@ -60,6 +60,7 @@ struct pool_gen {
 	size_t n_waiters;
 	struct pool_gen *next;
 	bool dead;                   /* the service closed while it worked */
+	bool queued;                 /* waits for another generation's batch */
 	/* Shutdown: the loop thread sets `stop` and waits while `working`, so
 	 * the HSM context is never closed under a worker (pool_close). */
 	atomic_bool stop, working;
@@ -124,6 +125,8 @@ static void gen_free_keys(struct pool_gen *g)
 static void gen_finish(struct pool_gen *g, int status, const char *msg)
 {
 	struct enforce *e = g->e;
+	if (e->gen_active == g)
+		e->gen_active = NULL;
 	for (struct pool_gen **pp = &e->gens; *pp; pp = &(*pp)->next)
 		if (*pp == g) {
 			*pp = g->next;
@@ -176,12 +179,22 @@ static void on_key(void *data, int status, const struct ledger_result *res, cons
 		gen_finish(g, 0, "");
 }
 
+static void start_queued(struct enforce *e)
+{
+	for (struct pool_gen *q = e->gens; q && e->gen_active == NULL; q = q->next)
+		if (q->queued)
+			start_batch(q);
+}
+
 static void gen_after(uv_work_t *w, int status)
 {
 	struct pool_gen *g = w->data;
 	struct enforce *e = g->e;
+	e->gen_active = NULL;
 	if (status != 0 || g->dead || !e->leader) {
 		gen_finish(g, TDM_ESHUTDOWN, "leadership lost or closing: generation stopped");
+		if (!e->closing)
+			start_queued(e);
 		return;
 	}
 	for (size_t i = 0; i < g->n_keys; i++) {
@@ -210,10 +223,23 @@ static void gen_after(uv_work_t *w, int status)
 		gen_free_keys(g);
 		gen_finish(g, g->rc ? g->rc : TDM_EHSM, g->rc ? g->err.msg : "no key generated");
 	}
+	start_queued(e);
 }
 
+/*
+ * One batch generates at a time, whatever the pool: two worker threads in
+ * one HSM context at once crashed tandemd (key cache, SoftHSM session).
+ * A waiting generation starts when the running batch is back on the loop.
+ */
 static void start_batch(struct pool_gen *g)
 {
+	struct enforce *e = g->e;
+	if (e->gen_active != NULL && e->gen_active != g) {
+		g->queued = true;
+		return;
+	}
+	g->queued = false;
+	e->gen_active = g;
 	g->batch = g->remaining < ENFORCE_POOL_BATCH ? (size_t)g->remaining : ENFORCE_POOL_BATCH;
 	g->remaining -= g->batch;
 	g->created = enforce_now(g->e);
@@ -346,7 +372,13 @@ void enforce__pool_close(struct enforce *e)
 		g->dead = true;
 		atomic_store(&g->stop, true);
 	}
-	/* Wait for a key being generated now (at most one per generation):
+	/* Generations that never started end now. */
+	for (struct pool_gen *g = e->gens, *next; g; g = next) {
+		next = g->next;
+		if (g->queued)
+			gen_finish(g, TDM_ESHUTDOWN, "closing");
+	}
+	/* Wait for a key being generated now (at most one batch runs):
 	 * custody closes the HSM context right after this. */
 	for (struct pool_gen *g = e->gens; g; g = g->next)
 		while (atomic_load(&g->working))

@@ -91,6 +91,13 @@ pool=$(enf --json pool list | "$CL_PY" -c 'import json,sys
 print(sum(p["keys"] for p in json.load(sys.stdin)["pools"] if p["algorithm"] == 13))')
 [ "$pool" -ge 40 ] || fail "pool fill -n 40: the pool holds $pool keys"
 enf pool fill -g 8 -n 1 >"$D/out" 2>&1 && fail "pool fill without bits for RSA succeeded"
+# Two pools filled at once: one batch generates at a time (two worker
+# threads in one HSM context crashed tandemd).
+enf pool fill -g 8 -b 1024 -n 6 >"$D/out.rsa" 2>&1 &
+rsa_pid=$!
+enf pool fill -g 13 -n 80 >"$D/out" 2>&1 || fail "pool fill beside another: $(cat "$D/out")"
+wait "$rsa_pid" || fail "RSA pool fill beside another: $(cat "$D/out.rsa")"
+cl_running 1 || fail "tandemd died filling two pools at once"
 
 # 2. bulk import: half shared, half own keys
 "$CL_PY" - "$N" "$D" <<'PY'
