@@ -169,6 +169,7 @@ printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level 
 SOFTHSM2_CONF="$tmp/foreign/softhsm2.conf" softhsm2-util --init-token --free --label node1 \
 	--pin 1234 --so-pin 5678 >/dev/null || { echo "ERROR: softhsm2-util"; exit 99; }
 sc=$(awk -v z=zsk30.test '$1 == z { print $2 }' "$tmp/signconf.paths")
+[ -n "$sc" ] || sc=$CL_DIR/n1/data/signconf/zsk30.test.xml
 if out=$(cd "$tmp/zones" && SOFTHSM2_CONF="$tmp/foreign/softhsm2.conf" "$signzone" -c "$(cl_conf 1)" \
 		-s "$sc" --ledger "$CL_DIR/n1/data/state.db" --now "${LAST_T[$zone]}" --workers 1 \
 		zsk30.test.zone "$tmp/foreign/signed.zone" 2>&1); then

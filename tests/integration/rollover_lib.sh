@@ -216,9 +216,9 @@ def tag(rd):
     return (ac + (ac >> 16)) & 0xFFFF
 def epoch(s):
     return "-" if s is None else str(calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ")))
-# Where the leader writes each zone's signconf: the ledger's path (chosen
-# by the leader of `zone add`, so with every node on one file system a
-# later leader writes into the first one's DataDirectory).
+# Where the leader writes each zone's signconf: the ledger's path when
+# `zone add -s` gave one, else "" and the leader's own
+# <DataDirectory>/signconf/ZONE.xml (the callers fall back to that).
 with open(os.path.join(cache, "..", "signconf.paths"), "w") as f:
     for name, sc in con.execute("SELECT name, signconf FROM zones"):
         f.write("%s %s\n" % (name, sc or ""))
