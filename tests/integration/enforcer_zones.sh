@@ -14,7 +14,9 @@
 #      another algorithm starts an algorithm rollover in its signconf;
 #   5. <Capacity>: with the repository full, a new zone waits for keys and
 #      the log says why; <RequireBackup/>: a new zone waits until
-#      `backup prepare` + `backup commit`, then gets its keys.
+#      `backup prepare` + `backup commit`, then gets its keys;
+#   6. <DelegationSignerSubmitCommand> gets the KSK's DNSKEY when its DS is
+#      due (time leap) and, as it succeeds, the DS becomes "submitted".
 set -u
 . "$(dirname "$0")/cluster_lib.sh"
 cl_prologue
@@ -199,4 +201,31 @@ enf backup prepare >/dev/null || fail "backup prepare"
 enf backup commit >/dev/null || fail "backup commit"
 for _ in $(seq 100); do [ -s "$D/sc/backup.example.xml" ] && break; sleep 0.1; done
 [ -s "$D/sc/backup.example.xml" ] || fail "backup commit did not release the keys"
-echo "PASS: $N zones imported and enforced, export/import round trip, refusals, zone add/delete/set-policy, Capacity, RequireBackup"
+# 6. DelegationSignerSubmitCommand: run with the KSK's DNSKEY on its stdin;
+#    its success marks the DS submitted (as key ds-submit).
+cl_stop 1
+printf '#!/bin/sh\ncat >>"%s/ds-submitted.txt"\n' "$D" >"$D/ds-submit.sh"
+chmod +x "$D/ds-submit.sh"
+sed -i -e "s|<RequireBackup/>||" \
+	-e "s|</Datastore>|</Datastore><DelegationSignerSubmitCommand>$D/ds-submit.sh</DelegationSignerSubmitCommand>|" "$(cl_conf 1)"
+start_node
+wait_idle any
+enf zone add -z ds.example -p default >/dev/null || fail "zone add ds.example"
+wait_idle any
+for _ in $(seq 12); do
+	grep -q "^ds.example.*DNSKEY.*257 3 13 " "$D/ds-submitted.txt" 2>/dev/null && break
+	enf time leap >/dev/null || fail "time leap"
+	wait_idle any
+done
+grep -q "^ds.example.*DNSKEY.*257 3 13 " "$D/ds-submitted.txt" 2>/dev/null ||
+	fail "DelegationSignerSubmitCommand never got ds.example's KSK: $(cat "$D/ds-submitted.txt" 2>&1 | head -3)"
+state=
+for _ in $(seq 50); do
+	state=$(enf --json key list -d -z ds.example | "$CL_PY" -c 'import json,sys
+print(" ".join(k["ds_at_parent"] for k in json.load(sys.stdin) if k["keytype"] == "KSK"))')
+	[ "$state" = submitted ] && break
+	sleep 0.1
+done
+[ "$state" = submitted ] || fail "after DelegationSignerSubmitCommand the KSK's DS is \"$state\", not submitted"
+
+echo "PASS: $N zones imported and enforced, export/import round trip, refusals, zone add/delete/set-policy, Capacity, RequireBackup, DelegationSignerSubmitCommand"
