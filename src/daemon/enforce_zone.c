@@ -311,6 +311,35 @@ static char *dnskey_rr(const char *zone, const struct ledger_key *k, enum tdm_ke
 	return rr;
 }
 
+/*
+ * <RolloverNotification>: a notice when an automatic rollover is less than
+ * that long away, and a run scheduled for the moment it comes within the
+ * window, so the notice is on time.
+ */
+static void rollover_notification(struct enforce *e, struct zplan *zp, int64_t now, int64_t jitter)
+{
+	int64_t ahead = e->d->conf->rollover_notification;
+	if (ahead < 0)
+		return;
+	for (size_t i = 0; i < zp->plan.n_keys; i++) {
+		const struct enforcer_key *k = &zp->plan.keys[i];
+		const struct enforcer_slot *slot = enforcer_policy_slot(&zp->pol->pol, k);
+		if (k->goal != ENFORCER_GOAL_ACTIVE || slot == NULL || slot->manual_rollover)
+			continue;
+		int64_t due = k->active_since + slot->lifetime - (k->shared ? 0 : jitter);
+		if (due <= now)
+			continue;
+		if (now >= due - ahead) {
+			char when[32];
+			tdm_time_format(due, when, sizeof when);
+			tdm_log_notice("enforcer: zone %s: the %s %s (key tag %u) rolls over at %s (RolloverNotification)",
+				       zp->zone, tdm_key_role_name(k->role), k->id, k->key_tag, when);
+		} else if ((uint64_t)(due - ahead) < zp->next_due) {
+			zp->next_due = (uint64_t)(due - ahead);
+		}
+	}
+}
+
 int enforce__zone_plan(struct enforce *e, struct chunk *c, const struct job *j,
 		       const char *zone, struct zplan *zp, struct tdm_err *err)
 {
@@ -417,6 +446,7 @@ int enforce__zone_plan(struct enforce *e, struct chunk *c, const struct job *j,
 		zp->next_due = (uint64_t)(zp->plan.next > now ? zp->plan.next : now + 1);
 	if (zp->waits_for_keys && zp->next_due > (uint64_t)(now + ENFORCE_KEY_RETRY))
 		zp->next_due = (uint64_t)(now + ENFORCE_KEY_RETRY);
+	rollover_notification(e, zp, now, enforcer_roll_jitter(zone, window));
 
 	char *path = enforce_signconf_path(e, zone, zp->st.signconf);
 	if (zp->plan.changed || zp->st.next_due == 0 || j->req.signconf || access(path, F_OK) != 0)

@@ -16,7 +16,8 @@
 #      the log says why; <RequireBackup/>: a new zone waits until
 #      `backup prepare` + `backup commit`, then gets its keys;
 #   6. <DelegationSignerSubmitCommand> gets the KSK's DNSKEY when its DS is
-#      due (time leap) and, as it succeeds, the DS becomes "submitted".
+#      due (time leap) and, as it succeeds, the DS becomes "submitted";
+#      <RolloverNotification> announces the coming rollovers in the log.
 set -u
 . "$(dirname "$0")/cluster_lib.sh"
 cl_prologue
@@ -207,7 +208,7 @@ cl_stop 1
 printf '#!/bin/sh\ncat >>"%s/ds-submitted.txt"\n' "$D" >"$D/ds-submit.sh"
 chmod +x "$D/ds-submit.sh"
 sed -i -e "s|<RequireBackup/>||" \
-	-e "s|</Datastore>|</Datastore><DelegationSignerSubmitCommand>$D/ds-submit.sh</DelegationSignerSubmitCommand>|" "$(cl_conf 1)"
+	-e "s|</Datastore>|</Datastore><DelegationSignerSubmitCommand>$D/ds-submit.sh</DelegationSignerSubmitCommand><RolloverNotification>P400D</RolloverNotification>|" "$(cl_conf 1)"
 start_node
 wait_idle any
 enf zone add -z ds.example -p default >/dev/null || fail "zone add ds.example"
@@ -227,5 +228,8 @@ print(" ".join(k["ds_at_parent"] for k in json.load(sys.stdin) if k["keytype"] =
 	sleep 0.1
 done
 [ "$state" = submitted ] || fail "after DelegationSignerSubmitCommand the KSK's DS is \"$state\", not submitted"
+# <RolloverNotification> P400D: every automatic rollover of ds.example is announced.
+grep -q "zone ds.example: the KSK .* rolls over at .*(RolloverNotification)" "$D/n1/log" ||
+	fail "no RolloverNotification notice for ds.example's KSK"
 
-echo "PASS: $N zones imported and enforced, export/import round trip, refusals, zone add/delete/set-policy, Capacity, RequireBackup, DelegationSignerSubmitCommand"
+echo "PASS: $N zones imported and enforced, export/import round trip, refusals, zone add/delete/set-policy, Capacity, RequireBackup, DelegationSignerSubmitCommand, RolloverNotification"
