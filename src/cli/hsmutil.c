@@ -318,6 +318,9 @@ static int cmd_generate(int argc, char **argv)
 		return 1;
 	if (conf->cluster.present && !local)
 		return generate_via_tandemd(r->name, o.algorithm, bits);
+	/* <AllowExtraction/>, as OpenDNSSEC: such a key can later be wrapped
+	 * into a cluster (tandem-enforcer key import). */
+	o.extractable = r->allow_extraction;
 	if (open_repo(r, &ctx) != 0)
 		return 1;
 	if (hsm_key_generate(ctx, &o, &k, &err) != 0) {

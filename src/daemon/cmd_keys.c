@@ -1433,6 +1433,8 @@ struct import_job {
 	uint8_t algorithm;
 	uint32_t bits;
 	int64_t created;
+	unsigned role;                   /* LEDGER_ROLE_* of -t */
+	char state[16];                  /* -e */
 	int rc;
 	bool not_extractable;
 	struct tdm_err err;
@@ -1463,6 +1465,20 @@ static void import_work(uv_work_t *w)
 	}
 }
 
+static void import_enforced(void *arg, int status, const char *report)
+{
+	struct import_job *ij = arg;
+	if (status == CONTROL_EXIT_OK && strstr(report, "error:") == NULL)
+		replyf(ij->d, ij->conn, CONTROL_EXIT_OK,
+		       "info: key %s (algorithm %u, %u bits) imported into zone %s as %s since %lld\n",
+		       ij->cka, ij->algorithm, ij->bits, ij->zone, ij->state, (long long)ij->created);
+	else
+		replyf(ij->d, ij->conn, status == CONTROL_EXIT_OK ? CONTROL_EXIT_FAIL : status,
+		       "error: key %s is in the key pool but zone %s did not take it:\n%s", ij->cka,
+		       ij->zone, report);
+	import_free(ij);
+}
+
 static void on_import(void *data, int status, const struct ledger_result *res, const char *msg)
 {
 	struct import_job *ij = data;
@@ -1472,12 +1488,20 @@ static void on_import(void *data, int status, const struct ledger_result *res, c
 	else if (res->status != LEDGER_OK && res->status != LEDGER_DUPLICATE)
 		replyf(ij->d, ij->conn, CONTROL_EXIT_FAIL, "error: key %s: %s %s\n", ij->cka,
 		       ledger_status_name(res->status), res->msg);
-	else
-		replyf(ij->d, ij->conn, CONTROL_EXIT_OK,
-		       "info: key %s (algorithm %u, %u bits) imported into the key pool of repository %s; "
-		       "the next rollover of zone %s that needs such a key will use it "
-		       "(the pool hands out its oldest key first, to any zone of that algorithm and size)\n",
-		       ij->cka, ij->algorithm, ij->bits, ij->repo, ij->zone);
+	else {
+		/* Wrapped and in the ledger: now the zone takes it, in the state
+		 * asked, in one ENFORCE entry (enforce_zone.c import_key). */
+		struct enforce_request r = { .op = ENFORCE_OP_IMPORT, .keytag = -1, .signconf = true };
+		r.zones = tdm_calloc(1, sizeof *r.zones);
+		r.zones[0] = tdm_strdup(ij->zone);
+		r.n_zones = 1;
+		r.cka_id = tdm_strdup(ij->cka);
+		r.role = (enum tdm_key_role)ij->role;
+		r.import_state = tdm_strdup(ij->state);
+		r.import_time = ij->created;
+		enforce_submit(ij->d->enforce, &r, import_enforced, ij);
+		return;
+	}
 	import_free(ij);
 }
 
@@ -1602,9 +1626,11 @@ void daemon__cmd_ek_key_import(struct daemon *d, struct control_conn *conn,
 	ij->algorithm = (uint8_t)alg;
 	ij->bits = (uint32_t)bits;
 	ij->created = created;
+	ij->role = role_parse(o[O_T].val);
+	snprintf(ij->state, sizeof ij->state, "%s", o[O_E].val);
 	ij->work.data = ij;
-	tdm_log_notice("key import: key %s for zone %s (%s, state %s requested: the key goes to the pool)",
-		       ij->cka, ij->zone, o[O_T].val, o[O_E].val);
+	tdm_log_notice("key import: key %s for zone %s (%s, state %s)", ij->cka, ij->zone,
+		       o[O_T].val, o[O_E].val);
 	if (uv_queue_work(&d->loop, &ij->work, import_work, import_after) != 0) {
 		import_free(ij);
 		daemon__reply(d, conn, CONTROL_EXIT_FAIL, "error: cannot queue the key import\n");

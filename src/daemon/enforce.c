@@ -78,6 +78,7 @@ void enforce_request_clear(struct enforce_request *req)
 		free(req->zones[i]);
 	free(req->zones);
 	free(req->cka_id);
+	free(req->import_state);
 	memset(req, 0, sizeof *req);
 }
 

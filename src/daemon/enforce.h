@@ -43,6 +43,7 @@ enum enforce_op {
 	ENFORCE_OP_DS_RETRACT,   /* key ds-retract */
 	ENFORCE_OP_DS_GONE,      /* key ds-gone */
 	ENFORCE_OP_ROLL,         /* key rollover */
+	ENFORCE_OP_IMPORT,       /* key import: claim pool key cka_id for the zone */
 };
 
 /** A job.  enforce_submit() takes ownership of the arrays and strings. */
@@ -54,7 +55,9 @@ struct enforce_request {
 	bool signconf;           /* write every named zone's signconf even if unchanged */
 	int keytag;              /* DS ops: the key by tag, -1 = by cka_id */
 	char *cka_id;            /* DS ops: hex CKA_ID, NULL = by tag */
-	enum tdm_key_role role;  /* ROLL: 0 = every role the policy has */
+	enum tdm_key_role role;  /* ROLL: 0 = every role the policy has; IMPORT: its role */
+	char *import_state;      /* IMPORT: ods keystate (generate, publish, ready, active, retire) */
+	int64_t import_time;     /* IMPORT: since when it is in that state (-w) */
 };
 
 /**

@@ -222,9 +222,76 @@ static const struct ledger_key *identity(const struct zplan *zp, struct chunk *c
 	return NULL;
 }
 
-static int apply_op(struct zplan *zp, const struct job *j, int64_t now, struct tdm_err *err)
+/*
+ * key import: the pool key `cka_id` joins the zone in the state OpenDNSSEC
+ * names (generate, publish, ready, active, retire) since `import_time`.
+ * Its lifetime starts now, so it is the youngest key of its slot: keys
+ * the zone got before (at zone add) retire in its favour.
+ */
+static int import_key(struct enforce *e, struct zplan *zp, const struct enforce_request *r,
+		      int64_t now, struct tdm_err *err)
+{
+	struct ledger_key *pool = NULL;
+	size_t n = 0;
+	int rc = ledger_key_list(e->d->ledger, "", &pool, &n, err);
+	if (rc != 0)
+		return rc;
+	struct ledger_key *lk = NULL;
+	for (size_t i = 0; i < n && lk == NULL; i++)
+		if (pool[i].scope == LEDGER_SCOPE_POOL && strcasecmp(pool[i].key_id, r->cka_id) == 0)
+			lk = &pool[i];
+	if (lk == NULL) {
+		ledger_key_list_free(pool, n);
+		return tdm_err_fail(err, TDM_ENOENT, "zone %s: key %s is not in the key pool (used already?)",
+				    zp->zone, r->cka_id);
+	}
+	const char *st = r->import_state ? r->import_state : "active";
+	bool shared = zp->pol->pol.share_keys;
+	zp->claimed = tdm_realloc(zp->claimed, (zp->n_claimed + 1) * sizeof *zp->claimed);
+	zp->claim_scope = tdm_realloc(zp->claim_scope, (zp->n_claimed + 1) * sizeof *zp->claim_scope);
+	zp->claimed[zp->n_claimed] = *lk;
+	memset(lk, 0, sizeof *lk);
+	ledger_key_list_free(pool, n);
+	zp->claim_scope[zp->n_claimed] = shared ? LEDGER_SCOPE_POLICY : LEDGER_SCOPE_ZONE;
+	const struct ledger_key *ck = &zp->claimed[zp->n_claimed++];
+
+	struct enforcer_key *k = add_key(zp);
+	bool retire = !strcasecmp(st, "retire");
+	enforcer_key_init(k, ck->key_id, own(zp, hex_of(ck->cka_id, ck->cka_id_len)), r->role,
+			  ck->algorithm, ck->bits, tag_as(ck, r->role),
+			  retire ? ENFORCER_GOAL_RETIRE : ENFORCER_GOAL_ACTIVE, shared, now);
+	k->repository = ck->repository;
+	int64_t w = r->import_time > 0 && r->import_time <= now ? r->import_time : now;
+	uint8_t dnskey = ENFORCER_HIDDEN, sigs = ENFORCER_HIDDEN;
+	if (!strcasecmp(st, "publish"))
+		dnskey = ENFORCER_RUMOURED;
+	else if (!strcasecmp(st, "ready"))
+		dnskey = ENFORCER_OMNIPRESENT;
+	else if (!strcasecmp(st, "active") || retire)
+		dnskey = sigs = ENFORCER_OMNIPRESENT;
+	for (int rec = 0; rec < ENFORCER_NRECORDS; rec++) {
+		if (!enforcer_record_applies(r->role, (enum enforcer_record)rec))
+			continue;
+		uint8_t v = rec == ENFORCER_DNSKEY ? dnskey
+			  : rec == ENFORCER_RRSIG_DNSKEY ? (dnskey == ENFORCER_OMNIPRESENT ? dnskey : ENFORCER_HIDDEN)
+			  : sigs;
+		k->rec[rec].state = v;
+		k->rec[rec].since = w;
+	}
+	/* An active KSK or CSK has its DS at the parent. */
+	if (sigs == ENFORCER_OMNIPRESENT && enforcer_record_applies(r->role, ENFORCER_DS)) {
+		k->ds = ENFORCER_DS_SEEN;
+		k->ds_since = w;
+	}
+	return 0;
+}
+
+static int apply_op(struct enforce *e, struct zplan *zp, const struct job *j, int64_t now,
+		    struct tdm_err *err)
 {
 	const struct enforce_request *r = &j->req;
+	if (r->op == ENFORCE_OP_IMPORT)
+		return import_key(e, zp, r, now, err);
 	if (r->op == ENFORCE_OP_ROLL) {
 		bool any = false;
 		for (size_t s = 0; s < zp->pol->pol.n_slots; s++) {
@@ -361,7 +428,7 @@ int enforce__zone_plan(struct enforce *e, struct chunk *c, const struct job *j,
 	memcpy(zp->roll, zp->st.roll, sizeof zp->roll);
 	zp->salt = tdm_strdup(zp->st.salt ? zp->st.salt : "");
 	zp->salt_time = zp->st.salt_time;
-	rc = apply_op(zp, j, now, err);
+	rc = apply_op(e, zp, j, now, err);
 	if (rc != 0)
 		return rc;
 	maybe_resalt(zp, now);

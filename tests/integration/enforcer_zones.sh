@@ -17,7 +17,8 @@
 #      `backup prepare` + `backup commit`, then gets its keys;
 #   6. <DelegationSignerSubmitCommand> gets the KSK's DNSKEY when its DS is
 #      due (time leap) and, as it succeeds, the DS becomes "submitted";
-#      <RolloverNotification> announces the coming rollovers in the log.
+#      <RolloverNotification> announces the coming rollovers in the log;
+#   7. key import of an extractable token key as a zone's active KSK.
 set -u
 . "$(dirname "$0")/cluster_lib.sh"
 cl_prologue
@@ -232,4 +233,36 @@ done
 grep -q "zone ds.example: the KSK .* rolls over at .*(RolloverNotification)" "$D/n1/log" ||
 	fail "no RolloverNotification notice for ds.example's KSK"
 
-echo "PASS: $N zones imported and enforced, export/import round trip, refusals, zone add/delete/set-policy, Capacity, RequireBackup, DelegationSignerSubmitCommand, RolloverNotification"
+# 7. key import (a migration keeps its keys): a key made in the token with
+#    <AllowExtraction/> (as OpenDNSSEC's) is wrapped into the ledger and
+#    taken by the zone as its active KSK, DS at the parent; the KSK the zone
+#    got at zone add retires in its favour.
+cl_stop 1
+sed -i "s|</PIN>|</PIN><AllowExtraction/>|" "$(cl_conf 1)"
+HSMUTIL=$(cl_bin tandem-hsmutil) || exit 99
+old_ksk=$(SOFTHSM2_CONF="$D/n1/softhsm/softhsm2.conf" "$HSMUTIL" -c "$(cl_conf 1)" --json generate SoftHSM 13 --local |
+	"$CL_PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])') || fail "tandem-hsmutil generate --local"
+start_node
+wait_idle any
+enf zone add -z migrated.example -p default >/dev/null || fail "zone add migrated.example"
+wait_idle any
+enf key import -k "$old_ksk" -r SoftHSM -z migrated.example -b 256 -g 13 -e active -t KSK \
+	-w 2026-06-01-00:00:00 >"$D/out" 2>&1 || fail "key import: $(cat "$D/out")"
+wait_idle any
+enf --json key list -d -a -z migrated.example >"$D/keys.json" || fail "key list"
+"$CL_PY" - "$D/keys.json" "$old_ksk" <<'PY' || fail "key import: $(cat "$D/keys.json")"
+import json, sys
+keys, old = json.load(open(sys.argv[1])), sys.argv[2].lower()
+imp = [k for k in keys if k["cka_id"].lower() == old]
+assert len(imp) == 1, "the imported key is not in the zone"
+k = imp[0]
+assert k["keytype"] == "KSK" and k["ds_at_parent"] == "seen", k
+others = [x for x in keys if x["keytype"] == "KSK" and x["cka_id"].lower() != old]
+assert all(x.get("goal", "retire") == "retire" or x["state"] in ("retire", "dead") for x in others), others
+PY
+grep -q "<Locator>$old_ksk</Locator>" "$(ls "$D"/n1/data/signconf/migrated.example.xml)" ||
+	fail "the signconf of migrated.example does not name the imported KSK"
+enf key import -k "$old_ksk" -r SoftHSM -z migrated.example -b 256 -g 13 -e active -t KSK \
+	-w 2026-06-01-00:00:00 >"$D/out" 2>&1 && fail "the same key was imported twice"
+
+echo "PASS: $N zones imported and enforced, export/import round trip, refusals, zone add/delete/set-policy, Capacity, RequireBackup, DelegationSignerSubmitCommand, RolloverNotification, key import"
