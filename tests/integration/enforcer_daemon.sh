@@ -42,20 +42,7 @@ set -u
 . "$TDM_SRCDIR/tests/integration/cluster_lib.sh"
 . "$TDM_SRCDIR/tests/integration/lib.sh"
 . "$TDM_SRCDIR/tests/integration/rollover_lib.sh"
-cl_prologue
-signzone=$(cl_bin tandem-signzone) || exit 99
-enforcer=$(cl_bin tandem-enforcer) || exit 99
-fakenow=$TDM_BUILDDIR/tests/integration/fake_now.so
-[ -e "$fakenow" ] || { echo "ERROR: $fakenow is not built (make check builds it)"; exit 99; }
-for t in ldns-verify-zone ldns-key2ds dnssec-verify kzonecheck; do
-	command -v "$t" >/dev/null || { echo "ERROR: $t is not installed"; exit 99; }
-done
-
-
-seed=${TDM_SEED:-$(( $(date +%s) % 32768 ))}
-RANDOM=$seed
-echo "enforcer_daemon: TDM_SEED=$seed (replay: TDM_SEED=$seed $0)"
-started=$(date +%s)
+enf_prologue enforcer_daemon
 sample=${TDM_ENFORCER_SAMPLE:-3}
 
 CL_SOFTHSM=1 cl_init 1 || exit 99

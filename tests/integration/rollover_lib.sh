@@ -404,3 +404,22 @@ enf_check_zone() {
 
 # enf_ksk_of Z: a locator of a KSK or CSK of zone Z (last key list).
 enf_ksk_of() { awk -v z="$1" '$1 == z && $3 != "ZSK" { print $2; exit }' "$tmp/keys.txt"; }
+
+# enf_prologue NAME: the common start of the tests of tandemd's enforcer
+# (enforcer_daemon, enforcer_failover, enforcer_cds): the binaries, the
+# fake_now.so clock, the validators, and the seed (TDM_SEED replays a run).
+# Sets signzone, enforcer, fakenow, seed and started.
+enf_prologue() {
+	cl_prologue
+	signzone=$(cl_bin tandem-signzone) || exit 99
+	enforcer=$(cl_bin tandem-enforcer) || exit 99
+	fakenow=$TDM_BUILDDIR/tests/integration/fake_now.so
+	[ -e "$fakenow" ] || { echo "ERROR: $fakenow is not built (make check builds it)"; exit 99; }
+	for t in ldns-verify-zone ldns-key2ds dnssec-verify kzonecheck; do
+		command -v "$t" >/dev/null || { echo "ERROR: $t is not installed"; exit 99; }
+	done
+	seed=${TDM_SEED:-$(( $(date +%s) % 32768 ))}
+	RANDOM=$seed
+	echo "$1: TDM_SEED=$seed (replay: TDM_SEED=$seed $0)"
+	started=$(date +%s)
+}
