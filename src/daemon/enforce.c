@@ -94,7 +94,10 @@ static void job_end(struct enforce *e, struct job *j, int status)
 				       j->planned == 1 ? "" : "s", j->failed);
 	else
 		body = daemon__sprintf("%s", j->report ? j->report : "error: enforcer stopped\n");
-	if (j->failed > 0 && j->planned == 0 && status == CONTROL_EXIT_OK)
+	/* A run over many zones succeeds if some zones were planned; a command
+	 * on named zones (ds-*, rollover, import) fails if any zone refused. */
+	if (j->failed > 0 && status == CONTROL_EXIT_OK &&
+	    (j->planned == 0 || j->req.op != ENFORCE_OP_RUN))
 		status = CONTROL_EXIT_FAIL;
 	e->st.last_run_ms = uv_now(&e->d->loop) - j->started_ms;
 	if (j->done)
@@ -412,10 +415,13 @@ static void on_entry(void *data, int status, const struct ledger_result *res, co
 		schedule_pump(e);
 		return;
 	}
+	size_t planned = 0;
+	for (size_t i = 0; i < e->cur.n; i++)
+		planned += !e->cur.z[i].deferred;
 	e->st.entries++;
-	e->st.zones_planned += e->cur.n;
+	e->st.zones_planned += planned;
 	e->st.last_run = e->cur.now;
-	j->planned += e->cur.n;
+	j->planned += planned;
 	e->in_flight = true;
 	e->writing = true;
 	e->write_work.data = e;

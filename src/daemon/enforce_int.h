@@ -89,6 +89,7 @@ struct zplan {
 	int signconf_rc;             /* outcome of the write (worker thread) */
 	char *signconf_err;
 	bool waits_for_keys;
+	bool deferred;               /* its plan failed: only its schedule moves */
 	unsigned pool_epoch;         /* e->pool_epoch when planned */
 	struct ledger_enforce_key *ek;
 	size_t n_ek;

@@ -563,6 +563,7 @@ bool enforce__zone_defer(struct zplan *zp, int64_t now)
 	zp->salt = tdm_strdup(zp->st.salt ? zp->st.salt : "");
 	zp->salt_time = zp->st.salt_time;
 	zp->next_due = (uint64_t)(now + ENFORCE_FAIL_RETRY);
+	zp->deferred = true;
 	zp->signconf = false;
 	zp->waits_for_keys = false;
 	for (size_t i = 0; i < zp->n_calls; i++) {

@@ -132,6 +132,7 @@ while :; do
 		echo "     new leader node $newl; the CLI now talks to follower node $follower"
 		ENF="$enforcer -c $(cl_conf "$follower")"
 		ENF_NODE=$newl
+		ENF_SYNC_FOLLOWER=$follower
 		enf_wait_pool >/dev/null
 		$ENF --json key list -d -a >"$tmp/after.json" || cl_fail "key list through the follower"
 		if ! "$TDM_PYTHON" - "$tmp/before.json" "$tmp/after.json" <<'EOP'

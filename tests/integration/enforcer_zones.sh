@@ -229,6 +229,11 @@ print(" ".join(k["ds_at_parent"] for k in json.load(sys.stdin) if k["keytype"] =
 	sleep 0.1
 done
 [ "$state" = submitted ] || fail "after DelegationSignerSubmitCommand the KSK's DS is \"$state\", not submitted"
+# A DS event the key is not eligible for is refused (exit 1) and changes nothing.
+tag=$(enf --json key list -d -z ds.example | "$CL_PY" -c 'import json,sys
+print(" ".join(str(k["keytag"]) for k in json.load(sys.stdin) if k["keytype"] == "KSK"))')
+enf key ds-gone -z ds.example -x "$tag" >"$D/out" 2>&1 && fail "ds-gone of a submitted DS succeeded: $(cat "$D/out")"
+grep -q "error:" "$D/out" || fail "ds-gone refusal without an error line: $(cat "$D/out")"
 # <RolloverNotification> P400D: every automatic rollover of ds.example is announced.
 grep -q "zone ds.example: the KSK .* rolls over at .*(RolloverNotification)" "$D/n1/log" ||
 	fail "no RolloverNotification notice for ds.example's KSK"

@@ -202,7 +202,16 @@ iso() { date -u -d "@$1" +%Y-%m-%d-%H:%M:%S; }
 # RRSIG_DNSKEY RRSIG".  Every key gets its cache files (DNSKEY from the
 # ledger's public_rdata, read-only; DS by ldns-key2ds) and ALG/FLAGS/ID.
 enf_keys() {
-	local db=$CL_DIR/n$ENF_NODE/data/state.db z k kt a tag rest
+	local db=$CL_DIR/n$ENF_NODE/data/state.db z k kt a tag rest want
+	# Through a follower (ENF_SYNC_FOLLOWER), read only once it has applied
+	# everything the leader has: `key list` answers from the node's own
+	# state.db, which may lag the leader's last ENFORCE entry.
+	if [ -n "${ENF_SYNC_FOLLOWER:-}" ]; then
+		want=$(cl_http "$ENF_NODE" /health | "$TDM_PYTHON" -c 'import json,sys
+print(json.load(sys.stdin)["node"]["applied_index"])' 2>/dev/null) || want=
+		[ -n "$want" ] && cl_wait_applied "$ENF_SYNC_FOLLOWER" "$want" ||
+			{ echo "ERROR: follower $ENF_SYNC_FOLLOWER did not reach the leader's index ${want:-?}"; return 1; }
+	fi
 	$ENF --json key list -d -a >"$tmp/keys.json" 2>"$tmp/keys.err" || { cat "$tmp/keys.err"; return 1; }
 	"$TDM_PYTHON" - "$db" "$tmp/keys.json" "$tmp/cache" >"$tmp/keys.txt" <<'EOP' || return 1
 import base64, calendar, json, os, sqlite3, sys, time
