@@ -134,6 +134,7 @@ while :; do
 		ENF_NODE=$newl
 		ENF_SYNC_FOLLOWER=$follower
 		enf_wait_pool >/dev/null
+		enf_sync || cl_fail "the follower did not catch up with the new leader"
 		$ENF --json key list -d -a >"$tmp/after.json" || cl_fail "key list through the follower"
 		if ! "$TDM_PYTHON" - "$tmp/before.json" "$tmp/after.json" <<'EOP'
 import json, sys

@@ -197,21 +197,27 @@ enf_wait_pool() {
 day() { awk -v t="$1" -v t0="$T0" 'BEGIN { printf "%.2f", (t - t0) / 86400 }'; }
 iso() { date -u -d "@$1" +%Y-%m-%d-%H:%M:%S; }
 
+# enf_sync: through a follower (ENF_SYNC_FOLLOWER), read only once it has
+# applied everything the leader has: `key list` answers from the node's own
+# state.db, which may lag the leader's last ENFORCE entry.  A barrier
+# (forwarded to the leader) commits after everything before it; /health is
+# a periodically published status, so it may only be late, never early.
+enf_sync() {
+	local want
+	[ -n "${ENF_SYNC_FOLLOWER:-}" ] || return 0
+	want=$(cl_ctl "$ENF_SYNC_FOLLOWER" barrier 2>/dev/null | sed -n 's/^index //p')
+	[ -n "$want" ] && cl_wait_applied "$ENF_SYNC_FOLLOWER" "$want" && return 0
+	echo "ERROR: follower $ENF_SYNC_FOLLOWER did not reach the leader's index ${want:-?}"
+	return 1
+}
+
 # enf_keys: $tmp/keys.json (key list --json -d) and $tmp/keys.txt, one key
 # a line: "ZONE CKA_ID KEYTYPE ALG TAG DS_AT_PARENT NEXT_EPOCH|- DS DNSKEY
 # RRSIG_DNSKEY RRSIG".  Every key gets its cache files (DNSKEY from the
 # ledger's public_rdata, read-only; DS by ldns-key2ds) and ALG/FLAGS/ID.
 enf_keys() {
-	local db=$CL_DIR/n$ENF_NODE/data/state.db z k kt a tag rest want
-	# Through a follower (ENF_SYNC_FOLLOWER), read only once it has applied
-	# everything the leader has: `key list` answers from the node's own
-	# state.db, which may lag the leader's last ENFORCE entry.
-	if [ -n "${ENF_SYNC_FOLLOWER:-}" ]; then
-		want=$(cl_http "$ENF_NODE" /health | "$TDM_PYTHON" -c 'import json,sys
-print(json.load(sys.stdin)["node"]["applied_index"])' 2>/dev/null) || want=
-		[ -n "$want" ] && cl_wait_applied "$ENF_SYNC_FOLLOWER" "$want" ||
-			{ echo "ERROR: follower $ENF_SYNC_FOLLOWER did not reach the leader's index ${want:-?}"; return 1; }
-	fi
+	local db=$CL_DIR/n$ENF_NODE/data/state.db z k kt a tag rest
+	enf_sync || return 1
 	$ENF --json key list -d -a >"$tmp/keys.json" 2>"$tmp/keys.err" || { cat "$tmp/keys.err"; return 1; }
 	"$TDM_PYTHON" - "$db" "$tmp/keys.json" "$tmp/cache" >"$tmp/keys.txt" <<'EOP' || return 1
 import base64, calendar, json, os, sqlite3, sys, time
