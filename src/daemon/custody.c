@@ -431,39 +431,32 @@ void custody_members_changed(struct custody *cu)
 int custody_key_get(struct custody *cu, const char *key_id, struct hsm_key **key,
 		    struct ledger_key **info, struct tdm_err *err)
 {
-	struct ledger_key *keys = NULL;
-	size_t n = 0;
+	struct ledger_key *k = NULL;
+	char cka[2 * 64 + 1];
 	int rc;
 	*info = NULL;
 	if (!custody_enabled(cu))
 		return tdm_err_fail(err, TDM_ENOKEY, "node %llu has no key custody", node_id(cu));
-	rc = ledger_key_list(cu->d->ledger, NULL, &keys, &n, err);
+	rc = ledger_key_get(cu->d->ledger, key_id, &k, err);
+	if (rc == TDM_ENOENT)
+		return tdm_err_fail(err, TDM_ENOKEY, "key %s: not in the ledger", key_id);
 	if (rc != 0)
 		return rc;
-	rc = tdm_err_fail(err, TDM_ENOKEY, "key %s: not in the ledger", key_id);
-	for (size_t i = 0; i < n; i++) {
-		char cka[2 * 64 + 1];
-		if (strcmp(keys[i].key_id, key_id) != 0)
-			continue;
-		if (keys[i].cka_id_len > 64) {
-			rc = tdm_err_fail(err, TDM_EINVAL, "key %s: CKA_ID too long", key_id);
-			break;
-		}
-		tdm_hex_encode(keys[i].cka_id, keys[i].cka_id_len, cka);
-		rc = hsm_key_unwrap(cu->hsm, keys[i].wrapped_private, keys[i].wrapped_private_len,
-				    keys[i].algorithm, cka, key, err);
-		if (rc == 0) {
-			*info = tdm_malloc(sizeof **info);
-			**info = keys[i];
-			/* hand the row over: clear it so the list free leaves it alone */
-			memset(&keys[i], 0, sizeof keys[i]);
-		} else {
+	if (k->cka_id_len > 64) {
+		rc = tdm_err_fail(err, TDM_EINVAL, "key %s: CKA_ID too long", key_id);
+	} else {
+		tdm_hex_encode(k->cka_id, k->cka_id_len, cka);
+		rc = hsm_key_unwrap(cu->hsm, k->wrapped_private, k->wrapped_private_len,
+				    k->algorithm, cka, key, err);
+		if (rc != 0)
 			tdm_err_wrap(err, "key %s", key_id);
-		}
-		break;
 	}
-	ledger_key_list_free(keys, n);
-	return rc;
+	if (rc != 0) {
+		ledger_key_list_free(k, 1);
+		return rc;
+	}
+	*info = k;
+	return 0;
 }
 
 void custody_key_info_free(struct ledger_key *info)

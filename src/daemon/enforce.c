@@ -238,28 +238,14 @@ static void ds_after(uv_work_t *w, int status)
 		struct enforce_request r = { .op = dw->call.submit ? ENFORCE_OP_DS_SUBMIT
 								    : ENFORCE_OP_DS_RETRACT,
 					     .keytag = -1 };
-		struct ledger_key *k = NULL;
-		size_t n = 0;
-		struct tdm_err err = { "" };
-		if (ledger_key_list(e->d->ledger, NULL, &k, &n, &err) == 0) {
-			for (size_t i = 0; i < n; i++)
-				if (!strcmp(k[i].key_id, dw->call.key_id)) {
-					r.cka_id = tdm_malloc(2 * k[i].cka_id_len + 1);
-					for (size_t b = 0; b < k[i].cka_id_len; b++)
-						sprintf(r.cka_id + 2 * b, "%02x", k[i].cka_id[b]);
-				}
-			ledger_key_list_free(k, n);
-		}
-		if (r.cka_id) {
-			r.zones = tdm_calloc(1, sizeof *r.zones);
-			r.zones[0] = tdm_strdup(dw->call.zone);
-			r.n_zones = 1;
-			enforce_submit(e, &r, NULL, NULL);
-		}
+		r.cka_id = dw->call.locator;
+		dw->call.locator = NULL;
+		r.zones = tdm_calloc(1, sizeof *r.zones);
+		r.zones[0] = tdm_strdup(dw->call.zone);
+		r.n_zones = 1;
+		enforce_submit(e, &r, NULL, NULL);
 	}
-	free(dw->call.zone);
-	free(dw->call.key_id);
-	free(dw->call.dnskey_rr);
+	enforce__ds_call_clear(&dw->call);
 	free(dw->command);
 	free(dw);
 }
@@ -275,9 +261,7 @@ static void run_ds_calls(struct enforce *e, struct zplan *zp)
 							 : e->d->conf->ds_retract_command);
 		dw->w.data = dw;
 		if (uv_queue_work(&e->d->loop, &dw->w, ds_run, ds_after) != 0) {
-			free(dw->call.zone);
-			free(dw->call.key_id);
-			free(dw->call.dnskey_rr);
+			enforce__ds_call_clear(&dw->call);
 			free(dw->command);
 			free(dw);
 		}

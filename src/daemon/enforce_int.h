@@ -65,6 +65,7 @@ struct shared_set {
 struct ds_call {
 	bool submit;
 	char *zone, *key_id;
+	char *locator;           /* CKA_ID in hex: the key for the ds-submit/ds-retract that follows */
 	char *dnskey_rr;         /* the key's DNSKEY record, for the command's stdin */
 };
 
@@ -147,6 +148,8 @@ int enforce__zone_plan(struct enforce *e, struct chunk *c, const struct job *j,
  * next run ENFORCE_FAIL_RETRY later.  @return false if @p zp cannot be used.
  */
 bool enforce__zone_defer(struct zplan *zp, int64_t now);
+/** Free what a DS command call owns; it becomes empty. */
+void enforce__ds_call_clear(struct ds_call *dc);
 /** Fill @p out (borrowing from @p zp). */
 void enforce__zone_to_ledger(struct zplan *zp, struct ledger_enforce_zone *out);
 /** Write the signconf of a committed plan.  0 or a code with a message. */

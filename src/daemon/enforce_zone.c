@@ -231,27 +231,24 @@ static const struct ledger_key *identity(const struct zplan *zp, struct chunk *c
 static int import_key(struct enforce *e, struct zplan *zp, const struct enforce_request *r,
 		      int64_t now, struct tdm_err *err)
 {
-	struct ledger_key *pool = NULL;
-	size_t n = 0;
-	int rc = ledger_key_list(e->d->ledger, "", &pool, &n, err);
-	if (rc != 0)
-		return rc;
+	/* Pool keys are named by their CKA_ID in lower-case hex (pool.c, key import). */
 	struct ledger_key *lk = NULL;
-	for (size_t i = 0; i < n && lk == NULL; i++)
-		if (pool[i].scope == LEDGER_SCOPE_POOL && strcasecmp(pool[i].key_id, r->cka_id) == 0)
-			lk = &pool[i];
-	if (lk == NULL) {
-		ledger_key_list_free(pool, n);
+	int rc = ledger_key_get(e->d->ledger, r->cka_id, &lk, err);
+	if (rc == 0 && lk->scope != LEDGER_SCOPE_POOL) {
+		ledger_key_list_free(lk, 1);
+		rc = TDM_ENOENT;
+	}
+	if (rc == TDM_ENOENT)
 		return tdm_err_fail(err, TDM_ENOENT, "zone %s: key %s is not in the key pool (used already?)",
 				    zp->zone, r->cka_id);
-	}
+	if (rc != 0)
+		return rc;
 	const char *st = r->import_state ? r->import_state : "active";
 	bool shared = zp->pol->pol.share_keys;
 	zp->claimed = tdm_realloc(zp->claimed, (zp->n_claimed + 1) * sizeof *zp->claimed);
 	zp->claim_scope = tdm_realloc(zp->claim_scope, (zp->n_claimed + 1) * sizeof *zp->claim_scope);
 	zp->claimed[zp->n_claimed] = *lk;
-	memset(lk, 0, sizeof *lk);
-	ledger_key_list_free(pool, n);
+	free(lk); /* the row's contents now belong to zp->claimed */
 	zp->claim_scope[zp->n_claimed] = shared ? LEDGER_SCOPE_POLICY : LEDGER_SCOPE_ZONE;
 	const struct ledger_key *ck = &zp->claimed[zp->n_claimed++];
 
@@ -534,20 +531,31 @@ int enforce__zone_plan(struct enforce *e, struct chunk *c, const struct job *j,
 		if ((sub ? conf->ds_submit_command : conf->ds_retract_command) == NULL)
 			continue;
 		const struct ledger_key *lk = identity(zp, c, act->key_id);
-		enum tdm_key_role role = TDM_ROLE_KSK;
-		for (size_t k = 0; k < zp->plan.n_keys; k++)
+		const struct enforcer_key *pk = NULL;
+		for (size_t k = 0; k < zp->plan.n_keys && pk == NULL; k++)
 			if (!strcmp(zp->plan.keys[k].id, act->key_id))
-				role = zp->plan.keys[k].role;
-		if (lk == NULL)
+				pk = &zp->plan.keys[k];
+		if (lk == NULL || pk == NULL)
 			continue;
+		enum tdm_key_role role = pk->role;
 		zp->calls = tdm_realloc(zp->calls, (zp->n_calls + 1) * sizeof *zp->calls);
 		struct ds_call *dc = &zp->calls[zp->n_calls++];
 		dc->submit = sub;
 		dc->zone = tdm_strdup(zone);
 		dc->key_id = tdm_strdup(act->key_id);
+		dc->locator = tdm_strdup(pk->locator);
 		dc->dnskey_rr = dnskey_rr(zone, lk, role, zp->pol->pol.conf->keys_ttl);
 	}
 	return 0;
+}
+
+void enforce__ds_call_clear(struct ds_call *dc)
+{
+	free(dc->zone);
+	free(dc->key_id);
+	free(dc->locator);
+	free(dc->dnskey_rr);
+	memset(dc, 0, sizeof *dc);
 }
 
 bool enforce__zone_defer(struct zplan *zp, int64_t now)
@@ -566,11 +574,8 @@ bool enforce__zone_defer(struct zplan *zp, int64_t now)
 	zp->deferred = true;
 	zp->signconf = false;
 	zp->waits_for_keys = false;
-	for (size_t i = 0; i < zp->n_calls; i++) {
-		free(zp->calls[i].zone);
-		free(zp->calls[i].key_id);
-		free(zp->calls[i].dnskey_rr);
-	}
+	for (size_t i = 0; i < zp->n_calls; i++)
+		enforce__ds_call_clear(&zp->calls[i]);
 	free(zp->calls);
 	zp->calls = NULL;
 	zp->n_calls = 0;
@@ -684,11 +689,8 @@ void enforce__zone_free(struct zplan *zp)
 	free(zp->salt);
 	free(zp->zone);
 	free(zp->signconf_err);
-	for (size_t i = 0; i < zp->n_calls; i++) {
-		free(zp->calls[i].zone);
-		free(zp->calls[i].key_id);
-		free(zp->calls[i].dnskey_rr);
-	}
+	for (size_t i = 0; i < zp->n_calls; i++)
+		enforce__ds_call_clear(&zp->calls[i]);
 	free(zp->calls);
 	memset(zp, 0, sizeof *zp);
 }

@@ -505,6 +505,13 @@ int ledger_key_list(struct ledger *l, const char *scope_name, struct ledger_key 
 		    size_t *n, struct tdm_err *err);
 void ledger_key_list_free(struct ledger_key *keys, size_t n);
 
+/**
+ * The key @p key_id (any scope).  @param out (out) one key, free with
+ * ledger_key_list_free(*out, 1).  @return 0, TDM_ENOENT or TDM_EDB.
+ */
+int ledger_key_get(struct ledger *l, const char *key_id, struct ledger_key **out,
+		   struct tdm_err *err);
+
 /** Called per signature; the pointers are valid during the call only.  Non-zero stops. */
 typedef int (*ledger_sig_cb)(void *ctx, const struct ledger_sig *sig, uint32_t input_serial);
 

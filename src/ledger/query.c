@@ -134,6 +134,22 @@ int ledger_key_list(struct ledger *l, const char *scope_name, struct ledger_key 
 	return ledger__collect_keys(l, st, out, n, "listing keys", err);
 }
 
+int ledger_key_get(struct ledger *l, const char *key_id, struct ledger_key **out,
+		   struct tdm_err *err)
+{
+	sqlite3_stmt *st = ledger__stmt(l,
+		"SELECT " LEDGER__KEY_COLS ", " LEDGER__STATE_COLS
+		" FROM keys k JOIN key_states s ON s.key_id = k.id WHERE k.id = ?1", err);
+	size_t n = 0;
+	if (st == NULL)
+		return TDM_EDB;
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	int rc = ledger__collect_keys(l, st, out, &n, "reading a key", err);
+	if (rc == 0 && n == 0)
+		return tdm_err_fail(err, TDM_ENOENT, "key %s: not in the ledger", key_id);
+	return rc;
+}
+
 int ledger__collect_keys(struct ledger *l, sqlite3_stmt *st, struct ledger_key **out, size_t *n,
 			 const char *what, struct tdm_err *err)
 {

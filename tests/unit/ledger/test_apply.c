@@ -61,6 +61,15 @@ START_TEST(test_every_command)
 	ck_assert_int_eq(ledger_key_list(t.l, "other.org", &k, &n, &err), 0);
 	ck_assert_uint_eq(n, 0);
 	ledger_key_list_free(k, n);
+	/* One key by id, the same row as in the list. */
+	ck_assert_int_eq(ledger_key_get(t.l, "cafebabe0102", &k, &err), 0);
+	ck_assert_str_eq(k->key_id, "cafebabe0102");
+	ck_assert_uint_eq(k->role, LEDGER_ROLE_KSK);
+	ck_assert_uint_eq(k->rec[LEDGER_REC_RRSIG].since, 1700000103);
+	ck_assert_uint_eq(k->wrapped_private_len, 40);
+	ledger_key_list_free(k, 1);
+	ck_assert_int_eq(ledger_key_get(t.l, "nosuchkey", &k, &err), TDM_ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "nosuchkey"));
 
 	struct ledger_node *nd;
 	ck_assert_int_eq(ledger_node_list(t.l, &nd, &n, &err), 0);
