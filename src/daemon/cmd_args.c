@@ -86,3 +86,10 @@ int daemon__content(const struct control_request *req, int argi, const char *mar
 	*len = off;
 	return 0;
 }
+
+void daemon__zone_name_trim(char *name)
+{
+	size_t l = strlen(name);
+	if (l > 1 && name[l - 1] == '.')
+		name[l - 1] = '\0';
+}

@@ -50,13 +50,11 @@ static bool parse(struct daemon *d, struct control_conn *conn, const struct cont
 	return true;
 }
 
-/* Zone names are kept as written, without a trailing dot (as OpenDNSSEC). */
+/* A zone name as the ledger keeps it (daemon__zone_name_trim), malloc'd. */
 static char *zone_name(const char *s)
 {
 	char *z = tdm_strdup(s);
-	size_t l = strlen(z);
-	if (l > 1 && z[l - 1] == '.')
-		z[l - 1] = '\0';
+	daemon__zone_name_trim(z);
 	return z;
 }
 
@@ -923,19 +921,6 @@ void daemon__cmd_queue(struct daemon *d, struct control_conn *conn,
 	free(text);
 }
 
-struct leap {
-	struct pend *p;
-	int64_t to;
-};
-
-static void leap_done(void *arg, int status, const char *report)
-{
-	struct pend *p = arg;
-	p->status = status;
-	pend_say(p, "%s", report);
-	pend_release(p);
-}
-
 void daemon__cmd_time_leap(struct daemon *d, struct control_conn *conn,
 			   const struct control_request *req, int argi)
 {
@@ -971,7 +956,7 @@ void daemon__cmd_time_leap(struct daemon *d, struct control_conn *conn,
 	struct pend *p = pend_new(d, conn);
 	pend_say(p, "It is now %s (%lld)\n", buf, (long long)to);
 	struct enforce_request r = { .op = ENFORCE_OP_RUN, .keytag = -1 };
-	enforce_submit(d->enforce, &r, leap_done, p);
+	enforce_submit(d->enforce, &r, job_reply, p);
 }
 
 void daemon__cmd_repository_list(struct daemon *d, struct control_conn *conn,
@@ -1012,8 +997,7 @@ void daemon__zonelist_import(struct daemon *d, const char *buf, size_t len, bool
 struct update_all {
 	char *zonelist;
 	size_t len;
-	void (*policy_after)(struct pend *p);
-	void *policy_data;
+	struct policy_import *policy;   /* NULL when the policy import failed */
 };
 
 static void update_zl_done(void *arg, int status, const char *text)
@@ -1031,13 +1015,10 @@ static void update_after_policies(struct pend *p)
 	struct update_all *u = p->data;
 	/* Let the policy import finish its own work (enforcing changed
 	 * policies' zones) but keep the reply for the end. */
-	p->data = u->policy_data;
 	p->after = NULL;
-	if (u->policy_after != NULL && p->data != NULL) {
-		p->after = NULL;
-		policy_import_end(p, p->data, p->status == CONTROL_EXIT_OK);
-	}
 	p->data = NULL;
+	if (u->policy != NULL)
+		policy_import_end(p, u->policy, p->status == CONTROL_EXIT_OK);
 	if (p->status != CONTROL_EXIT_OK) {
 		free(u->zonelist);
 		free(u);
@@ -1098,8 +1079,7 @@ void daemon__cmd_update(struct daemon *d, struct control_conn *conn,
 		struct update_all *u = tdm_calloc(1, sizeof *u);
 		u->zonelist = zl;
 		u->len = zlen;
-		u->policy_after = p->after;
-		u->policy_data = p->data;
+		u->policy = p->data;
 		p->data = u;
 		p->after = update_after_policies;
 		pend_release(p);

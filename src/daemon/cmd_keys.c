@@ -111,6 +111,20 @@ static void reply_json(struct daemon *d, struct control_conn *conn, int status, 
 	tdm_json_free(j);
 }
 
+/* The end of a listing: the JSON array, or the text table; frees both. */
+static void reply_table(struct daemon *d, struct control_conn *conn, int status, bool json,
+			struct tdm_json *j, struct sb *b)
+{
+	if (json) {
+		tdm_json_array_end(j);
+		reply_json(d, conn, status, j);
+	} else {
+		tdm_json_free(j);
+		daemon__reply(d, conn, status, sb_text(b));
+	}
+	free(b->s);
+}
+
 /* Parse the options or reply with the error and the usage line. */
 static bool args_ok(struct daemon *d, struct control_conn *conn, const struct control_request *req,
 		    int argi, struct cmd_opt *o, size_t n, const char *usage)
@@ -462,14 +476,7 @@ void daemon__cmd_ek_key_list(struct daemon *d, struct control_conn *conn,
 		ledger_zone_state_clear(&z);
 	}
 	ledger_names_free(zones, nz);
-	if (json) {
-		tdm_json_array_end(&j);
-		reply_json(d, conn, CONTROL_EXIT_OK, &j);
-	} else {
-		tdm_json_free(&j);
-		daemon__reply(d, conn, CONTROL_EXIT_OK, sb_text(&b));
-	}
-	free(b.s);
+	reply_table(d, conn, CONTROL_EXIT_OK, json, &j, &b);
 }
 
 /*- key export ----------------------------------------------------------------*/
@@ -1408,14 +1415,7 @@ void daemon__cmd_ek_rollover_list(struct daemon *d, struct control_conn *conn,
 		ledger_zone_state_clear(&z);
 	}
 	ledger_names_free(zones, nz);
-	if (json) {
-		tdm_json_array_end(&j);
-		reply_json(d, conn, status, &j);
-	} else {
-		tdm_json_free(&j);
-		daemon__reply(d, conn, status, sb_text(&b));
-	}
-	free(b.s);
+	reply_table(d, conn, status, json, &j, &b);
 }
 
 /*- key import ------------------------------------------------------------------*/

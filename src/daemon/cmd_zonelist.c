@@ -152,9 +152,7 @@ void daemon__zonelist_import(struct daemon *d, const char *buf, size_t len, bool
 	bool *present = tdm_calloc(ncur + 1, sizeof *present);
 	for (size_t i = 0; i < z->zl->n_zones; i++) {
 		struct tdm_zonelist_zone *zz = &z->zl->zones[i];
-		size_t l = strlen(zz->name);
-		if (l > 1 && zz->name[l - 1] == '.')
-			zz->name[l - 1] = '\0';
+		daemon__zone_name_trim(zz->name);
 		struct ledger_zone key = { .name = zz->name };
 		struct ledger_zone *hit = ncur ? bsearch(&key, cur, ncur, sizeof *cur, cmp_zone) : NULL;
 		struct ledger_zone_op *o = &z->ops[z->n_ops];

@@ -168,6 +168,9 @@ int daemon__args(const struct control_request *req, int argi, struct cmd_opt *op
 int daemon__content(const struct control_request *req, int argi, const char *marker,
 		    char **buf, size_t *len);
 
+/** Zone names are kept as written, without a trailing dot (as OpenDNSSEC); in place. */
+void daemon__zone_name_trim(char *name);
+
 /** Is JSON asked for? */
 bool daemon__json(const struct control_conn *conn);
 
