@@ -54,6 +54,14 @@ leader=$(cl_wait_leader 30) || cl_fail "no leader"
 ENF_NODE=$leader
 ENF="$enforcer -c $(cl_conf "$leader")"
 enf_wait_ready "$leader" || cl_fail "node $leader is not ready"
+# Every node must hold the cluster KEK before the leader is killed: the new
+# leader's token unwraps the keys (tandem-signzone --ledger, pool keys).
+# Under the sanitizers the NODE_ADD hand-over can take seconds.
+for i in 1 2 3; do
+	[ "$i" = "$leader" ] && continue
+	for _ in $(seq 600); do grep -q "cluster KEK received" "$CL_DIR/n$i/log" && break; sleep 0.05; done
+	grep -q "cluster KEK received" "$CL_DIR/n$i/log" || cl_fail "node $i never received the cluster KEK"
+done
 $ENF policy import >/dev/null || cl_fail "policy import"
 $ENF zone add -z "$ZONE" -p ksk >/dev/null || cl_fail "zone add"
 sleep 0.5
